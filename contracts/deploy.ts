@@ -1,0 +1,161 @@
+/**
+ * Deploys every contract on both devnet chains, in a fixed order from a fixed deployer, so a
+ * fresh chain always gets the same addresses. Expects compiled artifacts (contracts/build.ts).
+ */
+import { JsonRpcProvider, NonceManager, Wallet, type ContractTransactionResponse } from 'ethers';
+import type { Config } from '../sdk/config.js';
+import type { ChainDeployment, Deployment } from '../sdk/deployment.js';
+import { emptyTreeRoot, DEFAULT_TREE_DEPTH } from '../prover/emptyTree.js';
+import {
+  BaselineRegistry__factory,
+  BindingOnlyVerifier__factory,
+  Gateway__factory,
+  Provenance__factory,
+  Rollup__factory,
+} from './types/index.js';
+
+/**
+ * Size of one L2 transaction record in batch calldata. The batch circuit's codec fixes it; the
+ * Rollup takes it as a constructor argument so the contract never hard-codes the codec.
+ */
+export const DEFAULT_TX_RECORD_BYTES = 64;
+
+export interface DeployOptions {
+  config: Config;
+  settlementRpc: string;
+  partnerRpc: string;
+  /** The sequencer operator allowed to submit batches; defaults to the deployer. */
+  operator?: string;
+  genesisRoot?: bigint;
+  txRecordBytes?: number;
+  log?: (msg: string) => void;
+}
+
+export class DeploymentError extends Error {
+  override readonly name = 'DeploymentError';
+}
+
+interface Connection {
+  provider: JsonRpcProvider;
+  signer: NonceManager;
+  address: string;
+}
+
+async function connect(rpcUrl: string, key: string, expectedChainId: number): Promise<Connection> {
+  const provider = new JsonRpcProvider(rpcUrl, undefined, { staticNetwork: true, pollingInterval: 250 });
+  let chainId: bigint;
+  try {
+    chainId = (await provider.getNetwork()).chainId;
+  } catch (err) {
+    provider.destroy();
+    throw new DeploymentError(`cannot reach chain at ${rpcUrl}: ${(err as Error).message}`);
+  }
+  if (chainId !== BigInt(expectedChainId)) {
+    provider.destroy();
+    throw new DeploymentError(`chain at ${rpcUrl} has id ${chainId}, expected ${expectedChainId}`);
+  }
+  const wallet = new Wallet(key, provider);
+  return { provider, signer: new NonceManager(wallet), address: wallet.address };
+}
+
+async function confirmed<T extends { deploymentTransaction(): ContractTransactionResponse | null; getAddress(): Promise<string> }>(
+  contract: T,
+): Promise<{ address: string; block: number }> {
+  const receipt = await contract.deploymentTransaction()?.wait();
+  if (!receipt || receipt.status !== 1) throw new DeploymentError('contract deployment failed');
+  return { address: await contract.getAddress(), block: receipt.blockNumber };
+}
+
+async function mined(tx: Promise<ContractTransactionResponse>): Promise<void> {
+  const receipt = await (await tx).wait();
+  if (!receipt || receipt.status !== 1) throw new DeploymentError(`transaction ${receipt?.hash ?? ''} reverted`);
+}
+
+/** The settlement chain: Gateway, Provenance, verifier, Rollup, and the L1-only baseline. */
+async function deploySettlement(opts: DeployOptions, conn: Connection): Promise<ChainDeployment> {
+  const { config, log = () => {} } = opts;
+  const { signer, address: deployer } = conn;
+  const operator = opts.operator ?? deployer;
+  log(`settlement ${config.settlement.chainId}: deploying from ${deployer}`);
+
+  // Sent back to back with consecutive nonces, then awaited: one block time, not six.
+  const gateway = await new Gateway__factory(signer).deploy(deployer, operator, config.forcedInclusionDeadline);
+  const provenance = await new Provenance__factory(signer).deploy(await gateway.getAddress());
+  const verifier = await new BindingOnlyVerifier__factory(signer).deploy();
+  const rollup = await new Rollup__factory(signer).deploy(
+    await gateway.getAddress(),
+    await verifier.getAddress(),
+    await provenance.getAddress(),
+    opts.genesisRoot ?? emptyTreeRoot(DEFAULT_TREE_DEPTH),
+    opts.txRecordBytes ?? DEFAULT_TX_RECORD_BYTES,
+  );
+  const baseline = await new BaselineRegistry__factory(signer).deploy();
+  const deployed = await Promise.all([gateway, provenance, verifier, rollup, baseline].map((c) => confirmed(c)));
+  await Promise.all([
+    mined(gateway.wire(await rollup.getAddress(), await provenance.getAddress())),
+    mined(provenance.setRollup(await rollup.getAddress())),
+  ]);
+  const [g, p, v, r, b] = deployed as [typeof deployed[0], typeof deployed[0], typeof deployed[0], typeof deployed[0], typeof deployed[0]];
+  log(`settlement ${config.settlement.chainId}: Gateway ${g.address}, Rollup ${r.address}`);
+  return {
+    name: config.settlement.name,
+    chainId: config.settlement.chainId,
+    rpcUrl: opts.settlementRpc,
+    contracts: { Gateway: g.address, Provenance: p.address, BindingOnlyVerifier: v.address, Rollup: r.address, BaselineRegistry: b.address },
+    startBlock: Math.min(...deployed.map((d) => d.block)),
+  };
+}
+
+/** The partner institution chain: its own institution registry and provenance anchors, and the
+ * baseline registry the non-ZK sidechain benchmark runs on. */
+async function deployPartner(opts: DeployOptions, conn: Connection): Promise<ChainDeployment> {
+  const { config, log = () => {} } = opts;
+  const { signer, address: deployer } = conn;
+  log(`partner ${config.partner.chainId}: deploying from ${deployer}`);
+  const gateway = await new Gateway__factory(signer).deploy(deployer, opts.operator ?? deployer, config.forcedInclusionDeadline);
+  const provenance = await new Provenance__factory(signer).deploy(await gateway.getAddress());
+  const baseline = await new BaselineRegistry__factory(signer).deploy();
+  const deployed = await Promise.all([gateway, provenance, baseline].map((c) => confirmed(c)));
+  const [g, p, b] = deployed as [typeof deployed[0], typeof deployed[0], typeof deployed[0]];
+  log(`partner ${config.partner.chainId}: Gateway ${g.address}`);
+  return {
+    name: config.partner.name,
+    chainId: config.partner.chainId,
+    rpcUrl: opts.partnerRpc,
+    contracts: { Gateway: g.address, Provenance: p.address, BaselineRegistry: b.address },
+    startBlock: Math.min(...deployed.map((d) => d.block)),
+  };
+}
+
+export async function deployAll(opts: DeployOptions): Promise<Deployment> {
+  const { config } = opts;
+  const connections: Connection[] = [];
+  try {
+    const l1 = await connect(opts.settlementRpc, config.deployerKey, config.settlement.chainId);
+    connections.push(l1);
+    const partnerChain = await connect(opts.partnerRpc, config.deployerKey, config.partner.chainId);
+    connections.push(partnerChain);
+    const [settlement, partner] = await Promise.all([deploySettlement(opts, l1), deployPartner(opts, partnerChain)]);
+    return { version: 1, createdAt: new Date().toISOString(), settlement, partner };
+  } finally {
+    for (const c of connections) c.provider.destroy();
+  }
+}
+
+/** True when every address in the deployment has code on its chain (a resumed devnet kept its state). */
+export async function isDeploymentLive(deployment: Deployment): Promise<boolean> {
+  for (const chain of [deployment.settlement, deployment.partner]) {
+    const provider = new JsonRpcProvider(chain.rpcUrl, undefined, { staticNetwork: true });
+    try {
+      if ((await provider.getNetwork()).chainId !== BigInt(chain.chainId)) return false;
+      for (const address of Object.values(chain.contracts)) {
+        if ((await provider.getCode(address)) === '0x') return false;
+      }
+    } catch {
+      return false;
+    } finally {
+      provider.destroy();
+    }
+  }
+  return true;
+}

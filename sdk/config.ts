@@ -1,0 +1,96 @@
+/**
+ * The one typed place for configuration. Every value is read from the environment with a
+ * documented default; services and scripts call `loadConfig()` and never read process.env
+ * themselves.
+ */
+import { resolve } from 'node:path';
+
+export interface ChainConfig {
+  /** Short name used in logs, file names and the deployment file. */
+  readonly name: string;
+  readonly chainId: number;
+  readonly host: string;
+  readonly port: number;
+  /** Seconds between blocks; 0 means automine (a block per transaction). */
+  readonly blockTime: number;
+}
+
+export interface Config {
+  /** Where devnet state, the deployment file and (later) stores live. */
+  readonly dataDir: string;
+  /** The deployment file every service reads. */
+  readonly deploymentFile: string;
+  readonly settlement: ChainConfig;
+  readonly partner: ChainConfig;
+  /** Private key that deploys contracts and acts as governance on the devnet. */
+  readonly deployerKey: string;
+  /** Blocks a forced L1->L2 operation may wait before a batch that skips it is rejected. */
+  readonly forcedInclusionDeadline: number;
+}
+
+/** anvil's first well-known development key: public knowledge, never for real funds. */
+export const ANVIL_DEV_KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80';
+/** anvil's default mnemonic, used to derive the devnet's role accounts. */
+export const ANVIL_MNEMONIC = 'test test test test test test test test test test test junk';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+function int(env: Env, key: string, fallback: number, min = 0): number {
+  const raw = env[key];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) {
+    throw new ConfigError(`${key} must be an integer >= ${min}, got "${raw}"`);
+  }
+  return value;
+}
+
+function str(env: Env, key: string, fallback: string): string {
+  const raw = env[key];
+  return raw === undefined || raw === '' ? fallback : raw;
+}
+
+function chain(env: Env, prefix: string, name: string, chainId: number, port: number, blockTime: number): ChainConfig {
+  return {
+    name,
+    chainId: int(env, `${prefix}_CHAIN_ID`, chainId, 1),
+    host: str(env, `${prefix}_HOST`, '127.0.0.1'),
+    port: int(env, `${prefix}_PORT`, port, 1),
+    blockTime: int(env, `${prefix}_BLOCK_TIME`, blockTime),
+  };
+}
+
+/**
+ * Environment variables (defaults in brackets):
+ * - DATA_DIR [./.data]                       devnet chain state, deployment file
+ * - DEPLOYMENT_FILE [$DATA_DIR/deployment.json]
+ * - SETTLEMENT_CHAIN_ID [31337], SETTLEMENT_HOST [127.0.0.1], SETTLEMENT_PORT [8545], SETTLEMENT_BLOCK_TIME [2]
+ * - PARTNER_CHAIN_ID [31338], PARTNER_HOST [127.0.0.1], PARTNER_PORT [8546], PARTNER_BLOCK_TIME [1]
+ * - DEPLOYER_KEY [anvil dev key #0]
+ * - FORCED_INCLUSION_DEADLINE [50] blocks
+ */
+export function loadConfig(env: Env = process.env): Config {
+  const dataDir = resolve(str(env, 'DATA_DIR', '.data'));
+  const settlement = chain(env, 'SETTLEMENT', 'settlement', 31337, 8545, 2);
+  const partner = chain(env, 'PARTNER', 'partner', 31338, 8546, 1);
+  if (settlement.chainId === partner.chainId) throw new ConfigError('SETTLEMENT_CHAIN_ID and PARTNER_CHAIN_ID must differ');
+  if (settlement.port === partner.port && settlement.host === partner.host) throw new ConfigError('SETTLEMENT_PORT and PARTNER_PORT must differ');
+  const deployerKey = str(env, 'DEPLOYER_KEY', ANVIL_DEV_KEY);
+  if (!/^0x[0-9a-fA-F]{64}$/.test(deployerKey)) throw new ConfigError('DEPLOYER_KEY must be a 0x-prefixed 32-byte hex private key');
+  return {
+    dataDir,
+    deploymentFile: resolve(str(env, 'DEPLOYMENT_FILE', resolve(dataDir, 'deployment.json'))),
+    settlement,
+    partner,
+    deployerKey,
+    forcedInclusionDeadline: int(env, 'FORCED_INCLUSION_DEADLINE', 50, 1),
+  };
+}
+
+export function rpcUrl(chain: ChainConfig): string {
+  return `http://${chain.host}:${chain.port}`;
+}

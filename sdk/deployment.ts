@@ -1,0 +1,47 @@
+/**
+ * The deployment file: one JSON document every service reads to find chains and contracts.
+ */
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export interface ChainDeployment {
+  readonly name: string;
+  readonly chainId: number;
+  readonly rpcUrl: string;
+  /** Contract name -> address. */
+  readonly contracts: Readonly<Record<string, string>>;
+  /** First block any of these contracts can emit events in (indexers start here). */
+  readonly startBlock: number;
+}
+
+export interface Deployment {
+  readonly version: 1;
+  readonly createdAt: string;
+  readonly settlement: ChainDeployment;
+  readonly partner: ChainDeployment;
+}
+
+export class DeploymentFileError extends Error {
+  override readonly name = 'DeploymentFileError';
+}
+
+export function writeDeployment(path: string, deployment: Deployment): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(deployment, null, 2)}\n`);
+  renameSync(tmp, path); // atomic: readers never see half a file
+}
+
+export function readDeployment(path: string): Deployment {
+  let raw: string;
+  try {
+    raw = readFileSync(path, 'utf8');
+  } catch {
+    throw new DeploymentFileError(`no deployment file at ${path}: start the devnet (npm start) or set DEPLOYMENT_FILE`);
+  }
+  const parsed = JSON.parse(raw) as Partial<Deployment>;
+  if (parsed.version !== 1 || !parsed.settlement || !parsed.partner) {
+    throw new DeploymentFileError(`${path} is not a version-1 deployment file`);
+  }
+  return parsed as Deployment;
+}
