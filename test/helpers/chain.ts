@@ -1,0 +1,106 @@
+/**
+ * A real anvil chain per test file, with the settlement contracts deployed by the same code the
+ * devnet uses, plus snapshot/revert so tests do not leak state into each other.
+ */
+import { HDNodeWallet, JsonRpcProvider, Mnemonic, NonceManager, type Signer } from 'ethers';
+import { derivePublicKey } from '@zk-kit/eddsa-poseidon';
+import { randomBytes } from 'node:crypto';
+import { startAnvil, freePort, type AnvilChain } from '../../scripts/devnet/anvil.js';
+import { ANVIL_MNEMONIC } from '../../sdk/config.js';
+import {
+  BaselineRegistry__factory,
+  BindingOnlyVerifier__factory,
+  Gateway__factory,
+  Provenance__factory,
+  Rollup__factory,
+  type BaselineRegistry,
+  type Gateway,
+  type Provenance,
+  type Rollup,
+} from '../../contracts/types/index.js';
+import { DEFAULT_TX_RECORD_BYTES } from '../../contracts/deploy.js';
+import { emptyTreeRoot } from '../../prover/emptyTree.js';
+
+export interface TestChain {
+  anvil: AnvilChain;
+  provider: JsonRpcProvider;
+  /** anvil's ten funded dev accounts (index 0 deploys and governs). */
+  accounts: HDNodeWallet[];
+  stop(): Promise<void>;
+  snapshot(): Promise<string>;
+  revert(id: string): Promise<void>;
+  mine(blocks: number): Promise<void>;
+}
+
+export async function startTestChain(chainId = 31337): Promise<TestChain> {
+  const anvil = await startAnvil({ chainId, port: await freePort(), name: `test-${chainId}` });
+  const provider = new JsonRpcProvider(anvil.url, undefined, { staticNetwork: true, pollingInterval: 50, cacheTimeout: -1 });
+  const mnemonic = Mnemonic.fromPhrase(ANVIL_MNEMONIC);
+  const accounts = Array.from({ length: 10 }, (_, i) => HDNodeWallet.fromMnemonic(mnemonic, `m/44'/60'/0'/0/${i}`).connect(provider));
+  return {
+    anvil,
+    provider,
+    accounts,
+    async stop() {
+      provider.destroy();
+      await anvil.stop();
+    },
+    snapshot: () => provider.send('evm_snapshot', []) as Promise<string>,
+    async revert(id: string) {
+      const ok = (await provider.send('evm_revert', [id])) as boolean;
+      if (!ok) throw new Error(`evm_revert ${id} failed`);
+    },
+    async mine(blocks: number) {
+      await provider.send('anvil_mine', [`0x${blocks.toString(16)}`]);
+    },
+  };
+}
+
+export interface SettlementContracts {
+  gateway: Gateway;
+  provenance: Provenance;
+  rollup: Rollup;
+  baseline: BaselineRegistry;
+  governance: HDNodeWallet;
+  operator: HDNodeWallet;
+  genesisRoot: bigint;
+  txRecordBytes: number;
+}
+
+/** Deploys and wires the settlement contracts: account 0 governs, account 1 operates. */
+export async function deploySettlement(chain: TestChain, forcedInclusionDeadline = 20): Promise<SettlementContracts> {
+  const [governance, operator] = chain.accounts as [HDNodeWallet, HDNodeWallet];
+  const signer: Signer = new NonceManager(governance);
+  const gateway = await new Gateway__factory(signer).deploy(governance.address, operator.address, forcedInclusionDeadline);
+  const provenance = await new Provenance__factory(signer).deploy(await gateway.getAddress());
+  const verifier = await new BindingOnlyVerifier__factory(signer).deploy();
+  const genesisRoot = emptyTreeRoot(20);
+  const rollup = await new Rollup__factory(signer).deploy(
+    await gateway.getAddress(),
+    await verifier.getAddress(),
+    await provenance.getAddress(),
+    genesisRoot,
+    DEFAULT_TX_RECORD_BYTES,
+  );
+  const baseline = await new BaselineRegistry__factory(signer).deploy();
+  await Promise.all([gateway, provenance, verifier, rollup, baseline].map((c) => c.waitForDeployment()));
+  await (await gateway.wire(await rollup.getAddress(), await provenance.getAddress())).wait();
+  await (await provenance.setRollup(await rollup.getAddress())).wait();
+  // Reconnect to plain wallets: tests choose the sender per call.
+  return {
+    gateway: Gateway__factory.connect(await gateway.getAddress(), governance),
+    provenance: Provenance__factory.connect(await provenance.getAddress(), governance),
+    rollup: Rollup__factory.connect(await rollup.getAddress(), operator),
+    baseline: BaselineRegistry__factory.connect(await baseline.getAddress(), governance),
+    governance,
+    operator,
+    genesisRoot,
+    txRecordBytes: DEFAULT_TX_RECORD_BYTES,
+  };
+}
+
+/** A fresh BabyJubJub public key (x, y) on the curve, as the Gateway requires. */
+export function babyJubKey(): [bigint, bigint] {
+  const [x, y] = derivePublicKey(randomBytes(32));
+  return [BigInt(x), BigInt(y)];
+}
