@@ -11,5 +11,5 @@ export default {
   // Chains are real anvil processes; give them room on a 2-core machine.
   testTimeout: 120_000,
   maxWorkers: 2,
-  reporters: ['default'],
+  reporters: ['default', '<rootDir>/test/summary-reporter.js'],
 };
