@@ -39,12 +39,12 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-function int(env: Env, key: string, fallback: number, min = 0): number {
+function int(env: Env, key: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
   const raw = env[key];
   if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) {
-    throw new ConfigError(`${key} must be an integer >= ${min}, got "${raw}"`);
+  const value = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${key} must be a decimal integer in ${min}..${max}, got "${raw}"`);
   }
   return value;
 }
@@ -59,7 +59,7 @@ function chain(env: Env, prefix: string, name: string, chainId: number, port: nu
     name,
     chainId: int(env, `${prefix}_CHAIN_ID`, chainId, 1),
     host: str(env, `${prefix}_HOST`, '127.0.0.1'),
-    port: int(env, `${prefix}_PORT`, port, 1),
+    port: int(env, `${prefix}_PORT`, port, 1, 65_535),
     blockTime: int(env, `${prefix}_BLOCK_TIME`, blockTime),
   };
 }

@@ -39,7 +39,12 @@ export function readDeployment(path: string): Deployment {
   } catch {
     throw new DeploymentFileError(`no deployment file at ${path}: start the devnet (npm start) or set DEPLOYMENT_FILE`);
   }
-  const parsed = JSON.parse(raw) as Partial<Deployment>;
+  let parsed: Partial<Deployment>;
+  try {
+    parsed = JSON.parse(raw) as Partial<Deployment>;
+  } catch (err) {
+    throw new DeploymentFileError(`${path} is not valid JSON (${(err as Error).message}): delete it or restart with npm start -- --reset`);
+  }
   if (parsed.version !== 1 || !parsed.settlement || !parsed.partner) {
     throw new DeploymentFileError(`${path} is not a version-1 deployment file`);
   }

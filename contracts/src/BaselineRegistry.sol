@@ -3,7 +3,8 @@ pragma solidity ^0.8.24;
 
 /// @notice The L1-only baseline the benchmarks compare against: the rollup's operations (register,
 /// upload, update, grant, revoke, access, claim) each done directly on chain as one transaction,
-/// authorised by the sender's address instead of an EdDSA signature and a proof.
+/// authorised by the sender's address instead of an EdDSA signature and a proof. Like an L2
+/// transaction, every operation bumps its signer's nonce, so the storage work compares fairly.
 contract BaselineRegistry {
     uint8 public constant SCOPE_READ = 1;
     uint8 public constant SCOPE_CLAIM = 2;
@@ -35,6 +36,7 @@ contract BaselineRegistry {
     error RecordExists(uint32 patient);
     error InvalidConsent();
     error NoConsent(uint32 patient, uint32 grantee, uint8 scope);
+    error NothingToRevoke(uint32 patient, uint32 grantee);
 
     function register(uint256 pubKeyX, uint256 pubKeyY) external returns (uint32 account) {
         if (accountOf[msg.sender] != 0) revert AlreadyRegistered(msg.sender);
@@ -59,14 +61,17 @@ contract BaselineRegistry {
     function grant(uint32 grantee, uint8 scope, uint64 expiresAt) external {
         uint32 patient = _self();
         if (ownerOf[grantee] == address(0)) revert UnknownAccount(grantee);
-        if (scope == 0 || expiresAt <= block.timestamp) revert InvalidConsent();
+        if (scope == 0 || scope & ~(SCOPE_READ | SCOPE_CLAIM) != 0 || expiresAt <= block.timestamp) revert InvalidConsent();
         consents[patient][grantee] = Consent({scope: scope, expiresAt: expiresAt});
+        ++nonceOf[patient];
         emit ConsentGranted(patient, grantee, scope, expiresAt);
     }
 
     function revoke(uint32 grantee) external {
         uint32 patient = _self();
+        if (consents[patient][grantee].scope == 0) revert NothingToRevoke(patient, grantee);
         delete consents[patient][grantee];
+        ++nonceOf[patient];
         emit ConsentRevoked(patient, grantee);
     }
 

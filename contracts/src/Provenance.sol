@@ -11,24 +11,33 @@ import {Leaves} from "./libraries/Leaves.sol";
 /// MerkleProof. Leaves come from StandardMerkleTree (the npm package openzeppelin merkle-tree) with types
 /// ["uint32", "bytes32", "uint32", "bytes32"] = (patient account, record id, version, content hash).
 contract Provenance {
+    /// An institution's anchor of its own record set.
     struct Anchor {
         uint64 l1Block;
-        uint64 batchIndex;
-        bool fromRollup;
         address anchoredBy;
+    }
+
+    /// A rollup batch's anchor: the record versions the batch touched.
+    struct RollupAnchor {
+        uint64 l1Block;
+        uint64 batchIndex;
     }
 
     IGateway public immutable gateway;
     address public rollup;
-    mapping(bytes32 => Anchor) internal _anchors;
+    // Kept apart so that nobody can make a batch revert by anchoring its root first.
+    mapping(bytes32 => Anchor) internal _institutionAnchors;
+    mapping(bytes32 => RollupAnchor) internal _rollupAnchors;
 
     event RootAnchored(bytes32 indexed root, address indexed anchoredBy, bool fromRollup, uint64 batchIndex);
+    event RollupWired(address rollup);
 
     error NotGovernance(address caller);
     error NotRollup(address caller);
     error NotInstitution(address caller);
     error AlreadyAnchored(bytes32 root);
     error ZeroRoot();
+    error ZeroAddress();
     error AlreadyWired();
 
     constructor(IGateway gateway_) {
@@ -37,34 +46,41 @@ contract Provenance {
 
     function setRollup(address rollup_) external {
         if (msg.sender != gateway.governance()) revert NotGovernance(msg.sender);
+        if (rollup_ == address(0)) revert ZeroAddress();
         if (rollup != address(0)) revert AlreadyWired();
         rollup = rollup_;
+        emit RollupWired(rollup_);
     }
 
+    /// @notice Never reverts for a root anchored before: a finalized batch must not fail on it.
+    /// The first batch that anchored a root keeps it.
     function anchorFromRollup(bytes32 root, uint64 batchIndex) external {
         if (msg.sender != rollup || rollup == address(0)) revert NotRollup(msg.sender);
-        _anchor(root, true, batchIndex);
+        if (root == bytes32(0)) revert ZeroRoot();
+        if (_rollupAnchors[root].l1Block != 0) return;
+        _rollupAnchors[root] = RollupAnchor({l1Block: uint64(block.number), batchIndex: batchIndex});
+        emit RootAnchored(root, msg.sender, true, batchIndex);
     }
 
     /// @notice An institution anchors the root of its own record set (e.g. a lab's result batch).
     function anchor(bytes32 root) external {
         if (!gateway.isActiveInstitution(msg.sender)) revert NotInstitution(msg.sender);
-        _anchor(root, false, 0);
-    }
-
-    function _anchor(bytes32 root, bool fromRollup, uint64 batchIndex) internal {
         if (root == bytes32(0)) revert ZeroRoot();
-        if (_anchors[root].l1Block != 0) revert AlreadyAnchored(root);
-        _anchors[root] = Anchor({l1Block: uint64(block.number), batchIndex: batchIndex, fromRollup: fromRollup, anchoredBy: msg.sender});
-        emit RootAnchored(root, msg.sender, fromRollup, batchIndex);
+        if (_institutionAnchors[root].l1Block != 0) revert AlreadyAnchored(root);
+        _institutionAnchors[root] = Anchor({l1Block: uint64(block.number), anchoredBy: msg.sender});
+        emit RootAnchored(root, msg.sender, false, 0);
     }
 
     function isAnchored(bytes32 root) public view returns (bool) {
-        return _anchors[root].l1Block != 0;
+        return _institutionAnchors[root].l1Block != 0 || _rollupAnchors[root].l1Block != 0;
     }
 
-    function anchorOf(bytes32 root) external view returns (Anchor memory) {
-        return _anchors[root];
+    function institutionAnchorOf(bytes32 root) external view returns (Anchor memory) {
+        return _institutionAnchors[root];
+    }
+
+    function rollupAnchorOf(bytes32 root) external view returns (RollupAnchor memory) {
+        return _rollupAnchors[root];
     }
 
     /// @notice The paper's verifyProof: is `leaf` in the tree with `root`?

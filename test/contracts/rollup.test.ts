@@ -110,9 +110,25 @@ describe('Rollup.submitBatch', () => {
     const s = await prepareBatch(c.rollup, { forcedOps: [], txRecords: records(1), provenanceRoot: tree.root });
     await gas.track('Rollup.submitBatch (1 tx + provenance)', submit(c.rollup, s));
     expect(await c.provenance.isAnchored(tree.root)).toBe(true);
-    const anchor = await c.provenance.anchorOf(tree.root);
-    expect(anchor.fromRollup).toBe(true);
+    const anchor = await c.provenance.rollupAnchorOf(tree.root);
     expect(anchor.batchIndex).toBe(0n);
+    expect(anchor.l1Block).toBeGreaterThan(0n);
+  });
+
+  it('is not stopped by an institution anchoring the batch provenance root first', async () => {
+    const tree = StandardMerkleTree.of([[1, keccak256('0x03'), 1, keccak256('0x04')]], ['uint32', 'bytes32', 'uint32', 'bytes32']);
+    const [x, y] = babyJubKey();
+    const lab = chain.accounts[3]!;
+    await (await c.gateway.registerInstitution(lab.address, 2, x, y, 'did:web:lab.example')).wait();
+    await (await c.provenance.connect(lab).anchor(tree.root)).wait();
+    const s = await prepareBatch(c.rollup, { forcedOps: [], txRecords: records(1), provenanceRoot: tree.root });
+    await (await submit(c.rollup, s)).wait();
+    expect((await c.provenance.rollupAnchorOf(tree.root)).l1Block).toBeGreaterThan(0n);
+    expect((await c.provenance.institutionAnchorOf(tree.root)).anchoredBy).toBe(lab.address);
+    // A later batch touching the same record set keeps the first batch's anchor.
+    const again = await prepareBatch(c.rollup, { forcedOps: [], txRecords: records(1), provenanceRoot: tree.root });
+    await (await submit(c.rollup, again)).wait();
+    expect((await c.provenance.rollupAnchorOf(tree.root)).batchIndex).toBe(0n);
   });
 
   it('rejects a wrong old root', async () => {

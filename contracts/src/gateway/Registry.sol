@@ -47,7 +47,7 @@ abstract contract Registry is Governed, ForcedQueue {
     event InstitutionRegistered(address indexed institution, Role role, uint32 indexed accountIndex, uint256 pubKeyX, uint256 pubKeyY, string did);
     event InstitutionStatusChanged(address indexed institution, bool active);
     event PatientRegistered(uint32 indexed accountIndex, uint256 pubKeyX, uint256 pubKeyY, address controller);
-    event ConsentRevocationForced(uint32 indexed patient, uint32 indexed grantee, uint256 scope);
+    event ConsentRevocationForced(uint32 indexed patient, uint32 indexed grantee, uint8 scope);
 
     error InvalidPublicKey(uint256 x, uint256 y);
     error PublicKeyTaken(uint32 accountIndex);
@@ -100,7 +100,7 @@ abstract contract Registry is Governed, ForcedQueue {
     }
 
     /// @notice The patient's escape hatch: a revocation the sequencer must include in order.
-    function forceRevokeConsent(uint32 patient, uint32 grantee, uint256 scope) external {
+    function forceRevokeConsent(uint32 patient, uint32 grantee, uint8 scope) external {
         Account storage acct = accounts[patient];
         if (acct.kind != AccountKind.Patient) revert UnknownAccount(patient);
         if (acct.controller == address(0) || acct.controller != msg.sender) revert NotPatientController(patient, msg.sender);
