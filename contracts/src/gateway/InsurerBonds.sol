@@ -6,6 +6,7 @@ import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProo
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {Address} from "@openzeppelin/contracts/utils/Address.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {Registry} from "./Registry.sol";
 import {IRollup} from "../interfaces/IGateway.sol";
 import {Leaves} from "../libraries/Leaves.sol";
@@ -180,7 +181,7 @@ abstract contract InsurerBonds is Registry, EIP712, ReentrancyGuard {
         b.status = BondStatus.Active;
         b.dataLeaf = dataLeaf;
         b.orgRef = req.orgRef;
-        b.deposit = uint128(msg.value);
+        b.deposit = SafeCast.toUint128(msg.value);
         b.feePerTx = req.feePerTx;
         emit BondCreated(bondId, msg.sender, req.organisation, req.patientAccount, dataLeaf, b.deposit, req.feePerTx);
     }
