@@ -261,12 +261,16 @@ export async function runUntilSignal(prefix: string, start: (signal: AbortSignal
     }
     process.exit(code);
   };
+  let firstSignalAt = 0;
   const onSignal = (signal: NodeJS.Signals) => {
+    // One Ctrl-C arrives twice: from the terminal and relayed by tsx. Only a later one forces exit.
+    if (firstSignalAt && Date.now() - firstSignalAt < 1_000) return;
     if (shuttingDown) {
       console.error(`[${prefix}] ${signal} again: exiting now`);
       process.exit(130);
     }
     shuttingDown = true;
+    firstSignalAt = Date.now();
     console.log(`[${prefix}] ${signal} received${service ? '' : ': stopping after the current startup step'}`);
     abort.abort();
     if (service) void exit(0);
@@ -277,7 +281,10 @@ export async function runUntilSignal(prefix: string, start: (signal: AbortSignal
   try {
     service = await start(abort.signal);
   } catch (err) {
-    if (shuttingDown) return exit(0) as Promise<never>;
+    if (shuttingDown) {
+      console.log(`[${prefix}] startup interrupted; everything started was stopped`);
+      process.exit(0);
+    }
     console.error(`[${prefix}] error: ${formatError(err)}`);
     process.exit(1);
   }

@@ -7,6 +7,9 @@ import { join } from 'node:path';
 import { createServer, type Server } from 'node:net';
 import { ethers } from 'ethers';
 import { AnvilError, freePort, rpcCall, startAnvil, type AnvilChain } from '../scripts/devnet/anvil.js';
+import { startDevnet } from '../scripts/devnet.js';
+import { loadConfig } from '../sdk/config.js';
+import { readDeployment } from '../sdk/deployment.js';
 
 const DEV_KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80';
 /** Runtime code that returns 42, and init code that deploys it. */
@@ -103,6 +106,53 @@ describe('anvil chains', () => {
       expect((await resumed.getTransactionReceipt(tx.hash))?.blockNumber).toBe(block);
     } finally {
       resumed.destroy();
+    }
+  });
+});
+
+describe('startDevnet', () => {
+  // Uses the compiled artifacts (npm test runs build:contracts first); automine keeps it quick.
+  it('deploys, resumes the deployment after a restart, and starts over with reset', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'devnet-data-'));
+    const config = loadConfig({
+      DATA_DIR: dataDir,
+      SETTLEMENT_PORT: String(await freePort()),
+      PARTNER_PORT: String(await freePort()),
+      SETTLEMENT_CHAIN_ID: '41101',
+      PARTNER_CHAIN_ID: '41102',
+      SETTLEMENT_BLOCK_TIME: '0',
+      PARTNER_BLOCK_TIME: '0',
+    });
+    const lines: string[] = [];
+    const log = (line: string) => lines.push(line);
+    try {
+      const first = await startDevnet(config, { build: false, log });
+      expect(first.resumed).toBe(false);
+      expect(first.chains.settlement.chainId).toBe(41101);
+      expect(first.chains.partner.chainId).toBe(41102);
+      expect(Object.keys(first.deployment.settlement.contracts).length).toBeGreaterThan(0);
+      expect(readDeployment(config.deploymentFile)).toEqual(first.deployment);
+      await first.stop();
+      await expect(rpcCall(first.chains.settlement.url, 'eth_chainId', [], 1_000)).rejects.toThrow();
+
+      const second = await startDevnet(config, { build: false, log });
+      try {
+        expect(second.resumed).toBe(true);
+        expect(second.deployment.settlement.contracts).toEqual(first.deployment.settlement.contracts);
+        expect(lines.some((l) => l.includes('resuming'))).toBe(true);
+      } finally {
+        await second.stop();
+      }
+
+      const third = await startDevnet(config, { build: false, log, reset: true });
+      try {
+        expect(third.resumed).toBe(false);
+        expect(lines.some((l) => l.includes('reset: removed'))).toBe(true);
+      } finally {
+        await third.stop();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 });

@@ -117,21 +117,28 @@ export function anvilBinary(): string {
   );
 }
 
-/** True when nothing listens on host:port (we can bind it ourselves). */
-export function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
+/** Tries to bind host:port; undefined when that works, else the error code (EADDRINUSE, EACCES, ...). */
+function probePort(port: number, host: string): Promise<string | undefined> {
   return new Promise((resolvePort) => {
     const server = createServer();
     server.unref();
-    server.once('error', () => resolvePort(false));
-    server.listen({ port, host, exclusive: true }, () => server.close(() => resolvePort(true)));
+    server.once('error', (err: NodeJS.ErrnoException) => resolvePort(err.code ?? err.message));
+    server.listen({ port, host, exclusive: true }, () => server.close(() => resolvePort(undefined)));
   });
 }
 
-/** Throws AnvilError when host:port is taken, suggesting the <NAME>_PORT variable to change. */
+/** True when nothing listens on host:port (we can bind it ourselves). */
+export async function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return (await probePort(port, host)) === undefined;
+}
+
+/** Throws AnvilError when host:port cannot be bound, suggesting the <NAME>_PORT / <NAME>_HOST variable to change. */
 export async function assertPortFree(port: number, host = '127.0.0.1', name?: string): Promise<void> {
-  if (await isPortFree(port, host)) return;
-  const hint = name ? `set ${name.toUpperCase()}_PORT` : 'choose another port';
-  throw new AnvilError(`port ${port} is in use: is another devnet running? ${hint}`);
+  const code = await probePort(port, host);
+  if (code === undefined) return;
+  const env = (what: string) => (name ? `set ${name.toUpperCase()}_${what}` : `choose another ${what.toLowerCase()}`);
+  if (code === 'EADDRINUSE') throw new AnvilError(`port ${port} is in use: is another devnet running? ${env('PORT')}`);
+  throw new AnvilError(`cannot listen on ${host}:${port} (${code}): ${code === 'EACCES' ? env('PORT') : env('HOST')}`);
 }
 
 /** Asks the OS for a free loopback port (for tests). */
