@@ -5,7 +5,8 @@
 import { JsonRpcProvider, NonceManager, Wallet, type ContractTransactionResponse } from 'ethers';
 import type { Config } from '../sdk/config.js';
 import type { ChainDeployment, Deployment } from '../sdk/deployment.js';
-import { emptyTreeRoot, DEFAULT_TREE_DEPTH } from '../prover/emptyTree.js';
+import { emptyTreeRoot } from '../prover/emptyTree.js';
+import { TX_RECORD_BYTES } from '../prover/profiles.js';
 import {
   BaselineRegistry__factory,
   BindingOnlyVerifier__factory,
@@ -14,12 +15,6 @@ import {
   Rollup__factory,
 } from './types/index.js';
 
-/**
- * Size of one L2 transaction record in batch calldata. The batch circuit's codec fixes it; the
- * Rollup takes it as a constructor argument so the contract never hard-codes the codec.
- */
-export const DEFAULT_TX_RECORD_BYTES = 64;
-
 export interface DeployOptions {
   config: Config;
   settlementRpc: string;
@@ -27,7 +22,6 @@ export interface DeployOptions {
   /** The sequencer operator allowed to submit batches; defaults to the deployer. */
   operator?: string;
   genesisRoot?: bigint;
-  txRecordBytes?: number;
   log?: (msg: string) => void;
 }
 
@@ -86,8 +80,10 @@ async function deploySettlement(opts: DeployOptions, conn: Connection): Promise<
     await gateway.getAddress(),
     await verifier.getAddress(),
     await provenance.getAddress(),
-    opts.genesisRoot ?? emptyTreeRoot(DEFAULT_TREE_DEPTH),
-    opts.txRecordBytes ?? DEFAULT_TX_RECORD_BYTES,
+    opts.genesisRoot ?? emptyTreeRoot(config.circuit.treeDepth),
+    TX_RECORD_BYTES,
+    config.circuit.maxTxs,
+    config.circuit.maxForcedOps,
   );
   const baseline = await new BaselineRegistry__factory(signer).deploy();
   const deployed = await Promise.all([gateway, provenance, verifier, rollup, baseline].map((c) => confirmed(c)));

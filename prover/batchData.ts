@@ -1,17 +1,17 @@
 /**
- * The batch data the Rollup receives in calldata and hashes into its commitment, and the values
- * derived from it exactly as contracts/src/Rollup.sol derives them:
+ * The batch data the Rollup receives in calldata and the values derived from it, exactly as
+ * contracts/src/Rollup.sol derives them (layout in circuits/SPEC.md):
  *
- *   uint32 forcedCount | uint32 txCount | bytes32 provenanceRoot
- *   | forcedCount x 73-byte forced operations | txCount x txRecordBytes-byte transaction records
+ *   uint32 forcedCount | uint32 txCount | uint64 timestamp | bytes32 provenanceRoot
+ *   | F x 73-byte forced operations | K x 47-byte transaction records   (zero padded)
  *
- *   commitment  = keccak256(batchData)
- *   publicInput = keccak256(oldRoot || newRoot || commitment) with the top 3 bits cleared
+ *   commitment  = sha256(batchData)
+ *   publicInput = sha256(oldRoot || newRoot || commitment) with the top 3 bits cleared
  */
 import { SimpleMerkleTree } from '@openzeppelin/merkle-tree';
-import { AbiCoder, ZeroHash, concat, getBytes, hexlify, keccak256, solidityPacked, toBeHex, zeroPadValue } from 'ethers';
+import { AbiCoder, ZeroHash, concat, getBytes, hexlify, keccak256, sha256, solidityPacked, toBeHex, zeroPadValue } from 'ethers';
+import { FORCED_OP_BYTES } from './profiles.js';
 
-export const FORCED_OP_BYTES = 73;
 const INPUT_MASK = (1n << 253n) - 1n;
 
 export enum ForcedOpKind {
@@ -28,10 +28,18 @@ export interface ForcedOp {
   b: bigint;
 }
 
+export interface BatchLayout {
+  readonly maxTxs: number;
+  readonly maxForcedOps: number;
+  readonly txRecordBytes: number;
+}
+
 export interface BatchContent {
   forcedOps: readonly ForcedOp[];
   /** Hex-encoded transaction records, each exactly txRecordBytes long. */
   txRecords: readonly string[];
+  /** Unix seconds the batch's consent checks are judged at. */
+  timestamp: bigint | number;
   /** Merkle root of the record versions this batch touched, or zero. */
   provenanceRoot?: string;
 }
@@ -44,25 +52,40 @@ export function encodeForcedOp(op: ForcedOp): string {
   return solidityPacked(['uint8', 'uint32', 'uint32', 'uint256', 'uint256'], [op.kind, op.account, op.counterpart, op.a, op.b]);
 }
 
-export function encodeBatchData(batch: BatchContent, txRecordBytes: number): string {
+export function encodeBatchData(batch: BatchContent, layout: BatchLayout): string {
+  if (batch.forcedOps.length > layout.maxForcedOps) {
+    throw new BatchEncodingError(`${batch.forcedOps.length} forced operations exceed the ${layout.maxForcedOps} slots`);
+  }
+  if (batch.txRecords.length > layout.maxTxs) {
+    throw new BatchEncodingError(`${batch.txRecords.length} transactions exceed the ${layout.maxTxs} slots`);
+  }
   for (const [i, record] of batch.txRecords.entries()) {
     const length = getBytes(record).length;
-    if (length !== txRecordBytes) throw new BatchEncodingError(`transaction record ${i} is ${length} bytes, expected ${txRecordBytes}`);
+    if (length !== layout.txRecordBytes) throw new BatchEncodingError(`transaction record ${i} is ${length} bytes, expected ${layout.txRecordBytes}`);
   }
   const header = solidityPacked(
-    ['uint32', 'uint32', 'bytes32'],
-    [batch.forcedOps.length, batch.txRecords.length, batch.provenanceRoot ?? ZeroHash],
+    ['uint32', 'uint32', 'uint64', 'bytes32'],
+    [batch.forcedOps.length, batch.txRecords.length, batch.timestamp, batch.provenanceRoot ?? ZeroHash],
   );
-  return hexlify(concat([header, ...batch.forcedOps.map(encodeForcedOp), ...batch.txRecords]));
+  const zeros = (n: number) => new Uint8Array(n);
+  return hexlify(
+    concat([
+      header,
+      ...batch.forcedOps.map(encodeForcedOp),
+      zeros((layout.maxForcedOps - batch.forcedOps.length) * FORCED_OP_BYTES),
+      ...batch.txRecords,
+      zeros((layout.maxTxs - batch.txRecords.length) * layout.txRecordBytes),
+    ]),
+  );
 }
 
 export function batchCommitment(batchData: string): string {
-  return keccak256(batchData);
+  return sha256(batchData);
 }
 
 export function publicInput(oldRoot: bigint, newRoot: bigint, commitment: string): bigint {
   const packed = concat([zeroPadValue(toBeHex(oldRoot), 32), zeroPadValue(toBeHex(newRoot), 32), commitment]);
-  return BigInt(keccak256(packed)) & INPUT_MASK;
+  return BigInt(sha256(packed)) & INPUT_MASK;
 }
 
 const coder = AbiCoder.defaultAbiCoder();

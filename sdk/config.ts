@@ -4,6 +4,7 @@
  * themselves.
  */
 import { resolve } from 'node:path';
+import { PROFILES, isProfileName, type CircuitProfile } from '../prover/profiles.js';
 
 export interface ChainConfig {
   /** Short name used in logs, file names and the deployment file. */
@@ -26,6 +27,8 @@ export interface Config {
   readonly deployerKey: string;
   /** Blocks a forced L1->L2 operation may wait before a batch that skips it is rejected. */
   readonly forcedInclusionDeadline: number;
+  /** Batch circuit shape (K, F, D, S) the deployment, prover and contracts share. */
+  readonly circuit: CircuitProfile;
 }
 
 /** anvil's first well-known development key: public knowledge, never for real funds. */
@@ -72,6 +75,7 @@ function chain(env: Env, prefix: string, name: string, chainId: number, port: nu
  * - PARTNER_CHAIN_ID [31338], PARTNER_HOST [127.0.0.1], PARTNER_PORT [8546], PARTNER_BLOCK_TIME [1]
  * - DEPLOYER_KEY [anvil dev key #0]
  * - FORCED_INCLUSION_DEADLINE [50] blocks
+ * - CIRCUIT_PROFILE [dev]                    test | dev | prod (circuits/SPEC.md)
  */
 export function loadConfig(env: Env = process.env): Config {
   const dataDir = resolve(str(env, 'DATA_DIR', '.data'));
@@ -88,7 +92,14 @@ export function loadConfig(env: Env = process.env): Config {
     partner,
     deployerKey,
     forcedInclusionDeadline: int(env, 'FORCED_INCLUSION_DEADLINE', 50, 1),
+    circuit: PROFILES[profileName(env)],
   };
+}
+
+function profileName(env: Env): keyof typeof PROFILES {
+  const name = str(env, 'CIRCUIT_PROFILE', 'dev');
+  if (!isProfileName(name)) throw new ConfigError(`CIRCUIT_PROFILE must be one of ${Object.keys(PROFILES).join(', ')}, got "${name}"`);
+  return name;
 }
 
 export function rpcUrl(chain: ChainConfig): string {

@@ -124,7 +124,8 @@ describe('deployAll on two anvil chains', () => {
 
   it('starts the Rollup at the empty depth-20 tree root', async () => {
     const rollup = Rollup__factory.connect(deployment.settlement.contracts['Rollup']!, l1);
-    expect(await rollup.stateRoot()).toBe(emptyTreeRoot(20));
+    expect(await rollup.stateRoot()).toBe(emptyTreeRoot(config.circuit.treeDepth));
+    expect(await rollup.maxTxs()).toBe(BigInt(config.circuit.maxTxs));
     expect(await rollup.batchCount()).toBe(0n);
   });
 

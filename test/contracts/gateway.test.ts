@@ -398,47 +398,47 @@ describe('forceRevokeConsent', () => {
     return { patient: p.index, grantee: inst.index, controller };
   }
 
-  it("the patient's controller queues a RevokeConsent op (a = scope, counterpart = grantee, b = 0)", async () => {
+  it("the patient's controller queues a RevokeConsent op (a = scope, counterpart = grantee, b = slot)", async () => {
     const { patient, grantee } = await setup();
     const scope = 0b1011n;
-    const receipt = await gas.track('Gateway.forceRevokeConsent', gw(5).forceRevokeConsent(patient, grantee, scope));
-    expect(oneEvent(receipt, 'ConsentRevocationForced').args.toArray()).toEqual([patient, grantee, scope]);
-    await expectQueued(receipt, 2, OP_REVOKE_CONSENT, patient, grantee, scope, 0n);
+    const receipt = await gas.track('Gateway.forceRevokeConsent', gw(5).forceRevokeConsent(patient, grantee, scope, 3));
+    expect(oneEvent(receipt, 'ConsentRevocationForced').args.toArray()).toEqual([patient, grantee, scope, 3n]);
+    await expectQueued(receipt, 2, OP_REVOKE_CONSENT, patient, grantee, scope, 3n);
     expect(await c.gateway.forcedQueueLength()).toBe(3n);
     // Queueing the same revocation again is allowed (the queue is a log, not a set).
-    const again = await gas.track('Gateway.forceRevokeConsent', gw(5).forceRevokeConsent(patient, grantee, scope));
-    await expectQueued(again, 3, OP_REVOKE_CONSENT, patient, grantee, scope, 0n);
+    const again = await gas.track('Gateway.forceRevokeConsent', gw(5).forceRevokeConsent(patient, grantee, scope, 3));
+    await expectQueued(again, 3, OP_REVOKE_CONSENT, patient, grantee, scope, 3n);
   });
 
   it('accepts the full 8-bit scope mask (255) and a patient as grantee; the event carries the uint8 scope', async () => {
     const { patient } = await setup();
     const other = await registerPatient();
-    const receipt = await gas.track('Gateway.forceRevokeConsent', gw(5).forceRevokeConsent(patient, other.index, 255));
-    expect(oneEvent(receipt, 'ConsentRevocationForced').args.toArray()).toEqual([patient, other.index, 255n]);
-    expect(c.gateway.interface.getEvent('ConsentRevocationForced')?.inputs.map((i) => i.type)).toEqual(['uint32', 'uint32', 'uint8']);
+    const receipt = await gas.track('Gateway.forceRevokeConsent', gw(5).forceRevokeConsent(patient, other.index, 255, 0));
+    expect(oneEvent(receipt, 'ConsentRevocationForced').args.toArray()).toEqual([patient, other.index, 255n, 0n]);
+    expect(c.gateway.interface.getEvent('ConsentRevocationForced')?.inputs.map((i) => i.type)).toEqual(['uint32', 'uint32', 'uint8', 'uint8']);
     await expectQueued(receipt, 3, OP_REVOKE_CONSENT, patient, other.index, 255n, 0n);
     expect(await c.gateway.forcedQueueLength()).toBe(4n);
   });
 
   it('takes the scope as a uint8: a wider mask (256, 2^256 - 1) cannot even be encoded', async () => {
     const { patient, grantee } = await setup();
-    expect(c.gateway.interface.getFunction('forceRevokeConsent')?.inputs.map((i) => i.type)).toEqual(['uint32', 'uint32', 'uint8']);
-    await expect(gw(5).forceRevokeConsent(patient, grantee, 256n)).rejects.toThrow();
-    await expect(gw(5).forceRevokeConsent(patient, grantee, ethers.MaxUint256)).rejects.toThrow();
+    expect(c.gateway.interface.getFunction('forceRevokeConsent')?.inputs.map((i) => i.type)).toEqual(['uint32', 'uint32', 'uint8', 'uint8']);
+    await expect(gw(5).forceRevokeConsent(patient, grantee, 256n, 0)).rejects.toThrow();
+    await expect(gw(5).forceRevokeConsent(patient, grantee, ethers.MaxUint256, 0)).rejects.toThrow();
     expect(await c.gateway.forcedQueueLength()).toBe(2n);
   });
 
   it('also works while the grantee institution is deactivated', async () => {
     const { patient, grantee } = await setup();
     await gas.track('Gateway.setInstitutionActive', c.gateway.setInstitutionActive(acct(2).address, false));
-    const receipt = await gas.track('Gateway.forceRevokeConsent', gw(5).forceRevokeConsent(patient, grantee, 1n));
+    const receipt = await gas.track('Gateway.forceRevokeConsent', gw(5).forceRevokeConsent(patient, grantee, 1n, 0));
     await expectQueued(receipt, 2, OP_REVOKE_CONSENT, patient, grantee, 1n, 0n);
   });
 
   it('reverts NotPatientController for any other sender (governance, the grantee, a stranger)', async () => {
     const { patient, grantee } = await setup();
     for (const i of [0, 2, 6]) {
-      await expectRevert(gw(i).forceRevokeConsent(patient, grantee, 1n), c.gateway.interface, 'NotPatientController', [patient, acct(i).address]);
+      await expectRevert(gw(i).forceRevokeConsent(patient, grantee, 1n, 0), c.gateway.interface, 'NotPatientController', [patient, acct(i).address]);
     }
   });
 
@@ -446,38 +446,38 @@ describe('forceRevokeConsent', () => {
     const p = await registerPatient(ZeroAddress, babyJubKey(), 6);
     const inst = await registerInstitution(2);
     for (const i of [0, 6, 7]) {
-      await expectRevert(gw(i).forceRevokeConsent(p.index, inst.index, 1n), c.gateway.interface, 'NotPatientController', [p.index, acct(i).address]);
+      await expectRevert(gw(i).forceRevokeConsent(p.index, inst.index, 1n, 0), c.gateway.interface, 'NotPatientController', [p.index, acct(i).address]);
     }
   });
 
   it('reverts UnknownAccount when the patient index is an institution, unassigned, or 0', async () => {
     const { patient, grantee } = await setup();
     // The institution's own address is its controller, but it is not a patient.
-    await expectRevert(gw(2).forceRevokeConsent(grantee, patient, 1n), c.gateway.interface, 'UnknownAccount', [grantee]);
-    await expectRevert(gw(5).forceRevokeConsent(999, grantee, 1n), c.gateway.interface, 'UnknownAccount', [999n]);
-    await expectRevert(gw(5).forceRevokeConsent(0, grantee, 1n), c.gateway.interface, 'UnknownAccount', [0n]);
+    await expectRevert(gw(2).forceRevokeConsent(grantee, patient, 1n, 0), c.gateway.interface, 'UnknownAccount', [grantee]);
+    await expectRevert(gw(5).forceRevokeConsent(999, grantee, 1n, 0), c.gateway.interface, 'UnknownAccount', [999n]);
+    await expectRevert(gw(5).forceRevokeConsent(0, grantee, 1n, 0), c.gateway.interface, 'UnknownAccount', [0n]);
   });
 
   it('reverts UnknownAccount for an unknown grantee (unassigned index, index 0)', async () => {
     const { patient } = await setup();
-    await expectRevert(gw(5).forceRevokeConsent(patient, 42, 1n), c.gateway.interface, 'UnknownAccount', [42n]);
-    await expectRevert(gw(5).forceRevokeConsent(patient, 0, 1n), c.gateway.interface, 'UnknownAccount', [0n]);
+    await expectRevert(gw(5).forceRevokeConsent(patient, 42, 1n, 0), c.gateway.interface, 'UnknownAccount', [42n]);
+    await expectRevert(gw(5).forceRevokeConsent(patient, 0, 1n, 0), c.gateway.interface, 'UnknownAccount', [0n]);
     // The next index to be assigned is not known yet either.
     const next = await c.gateway.nextAccountIndex();
-    await expectRevert(gw(5).forceRevokeConsent(patient, next, 1n), c.gateway.interface, 'UnknownAccount', [next]);
+    await expectRevert(gw(5).forceRevokeConsent(patient, next, 1n, 0), c.gateway.interface, 'UnknownAccount', [next]);
   });
 
   it('reverts InvalidScope for scope 0', async () => {
     const { patient, grantee } = await setup();
-    await expectRevert(gw(5).forceRevokeConsent(patient, grantee, 0n), c.gateway.interface, 'InvalidScope', []);
+    await expectRevert(gw(5).forceRevokeConsent(patient, grantee, 0n, 0), c.gateway.interface, 'InvalidScope', []);
     expect(await c.gateway.forcedQueueLength()).toBe(2n);
   });
 
   it('checks in order: patient, controller, grantee, scope', async () => {
     const { patient } = await setup();
-    await expectRevert(gw(6).forceRevokeConsent(999, 999, 0n), c.gateway.interface, 'UnknownAccount', [999n]);
-    await expectRevert(gw(6).forceRevokeConsent(patient, 999, 0n), c.gateway.interface, 'NotPatientController', [patient, acct(6).address]);
-    await expectRevert(gw(5).forceRevokeConsent(patient, 999, 0n), c.gateway.interface, 'UnknownAccount', [999n]);
+    await expectRevert(gw(6).forceRevokeConsent(999, 999, 0n, 0), c.gateway.interface, 'UnknownAccount', [999n]);
+    await expectRevert(gw(6).forceRevokeConsent(patient, 999, 0n, 0), c.gateway.interface, 'NotPatientController', [patient, acct(6).address]);
+    await expectRevert(gw(5).forceRevokeConsent(patient, 999, 0n, 0), c.gateway.interface, 'UnknownAccount', [999n]);
   });
 });
 

@@ -1,4 +1,4 @@
-import { Interface, ZeroHash, keccak256 } from 'ethers';
+import { Interface, ZeroHash, getBytes, keccak256, sha256 } from 'ethers';
 import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
 import { startTestChain, deploySettlement, babyJubKey, type TestChain, type SettlementContracts } from '../helpers/chain.js';
 import { expectRevert } from '../helpers/revert.js';
@@ -54,7 +54,8 @@ describe('Rollup.submitBatch', () => {
     expect(await c.rollup.batchCount()).toBe(1n);
     const info = await c.rollup.batch(0);
     expect(info.stateRoot).toBe(s.newRoot);
-    expect(info.commitment).toBe(keccak256(s.data));
+    expect(info.commitment).toBe(sha256(s.data));
+    expect(getBytes(s.data).length).toBe(Number(await c.rollup.batchDataBytes()));
     expect(info.txCount).toBe(5n);
     expect(info.l1Block).toBe(BigInt(receipt.blockNumber));
     // The L1 record is the SimpleMerkleTree of the transaction leaves, rebuilt off chain.
@@ -66,12 +67,14 @@ describe('Rollup.submitBatch', () => {
       batchIndex: 0n,
       oldRoot: c.genesisRoot,
       newRoot: s.newRoot,
-      commitment: keccak256(s.data),
+      commitment: sha256(s.data),
       txRoot: tree.root,
       txCount: 5n,
       forcedCount: 0n,
+      timestamp: info.timestamp,
       provenanceRoot: ZeroHash,
     });
+    expect(info.timestamp).toBe(BigInt((await chain.provider.getBlock(receipt.blockNumber - 1))!.timestamp));
   });
 
   it('computes the same public input as the off-chain library', async () => {
@@ -161,6 +164,9 @@ describe('Rollup.submitBatch', () => {
   it('rejects malformed, empty and out-of-field batches', async () => {
     const s = await prepareBatch(c.rollup, { forcedOps: [], txRecords: records(1) });
     await expectRevert(c.rollup.submitBatch(s.oldRoot, s.newRoot, '0x0000', s.proof), c.rollup.interface, 'MalformedBatch', [2n]);
+    // Counts beyond the slots.
+    const tooMany = '0x' + '00000003' + '00000009' + s.data.slice(2 + 16);
+    await expectRevert(c.rollup.submitBatch(s.oldRoot, s.newRoot, tooMany, s.proof), c.rollup.interface, 'TooManyOperations', [3n, 9n]);
     await expectRevert(c.rollup.submitBatch(s.oldRoot, s.newRoot, s.data + 'ff', s.proof), c.rollup.interface, 'MalformedBatch');
     await expectRevert(c.rollup.submitBatch(s.oldRoot, s.newRoot, s.data.slice(0, -2), s.proof), c.rollup.interface, 'MalformedBatch');
     const empty = await prepareBatch(c.rollup, { forcedOps: [], txRecords: [] });
@@ -168,6 +174,16 @@ describe('Rollup.submitBatch', () => {
     await expectRevert(c.rollup.submitBatch(s.oldRoot, BN254_SCALAR_FIELD, s.data, s.proof), c.rollup.interface, 'RootOutOfField', [
       BN254_SCALAR_FIELD,
     ]);
+  });
+
+  it('rejects a batch timestamp ahead of L1 or behind the previous batch', async () => {
+    const now = BigInt((await chain.provider.getBlock('latest'))!.timestamp);
+    const future = await prepareBatch(c.rollup, { forcedOps: [], txRecords: records(1), timestamp: now + 3600n });
+    await expectRevert(submit(c.rollup, future), c.rollup.interface, 'BadTimestamp');
+    await (await submit(c.rollup, await prepareBatch(c.rollup, { forcedOps: [], txRecords: records(1), timestamp: now }))).wait();
+    expect(await c.rollup.lastTimestamp()).toBe(now);
+    const past = await prepareBatch(c.rollup, { forcedOps: [], txRecords: records(1), timestamp: now - 1n });
+    await expectRevert(submit(c.rollup, past), c.rollup.interface, 'BadTimestamp');
   });
 
   it('accepts batches only from the operator while nothing is overdue', async () => {
@@ -191,10 +207,12 @@ describe('forced operations', () => {
 
   it('consumes a forced consent revocation', async () => {
     const ops = await registerPatients(2);
-    const receipt = await (await c.gateway.connect(chain.accounts[5]!).forceRevokeConsent(1, 2, 1)).wait();
+    const receipt = await (await c.gateway.connect(chain.accounts[5]!).forceRevokeConsent(1, 2, 1, 3)).wait();
     ops.push(...queuedOps(c.gateway, receipt!));
-    expect(ops[2]).toMatchObject({ kind: 2, account: 1, counterpart: 2, a: 1n, b: 0n });
-    await (await submit(c.rollup, await prepareBatch(c.rollup, { forcedOps: ops, txRecords: [] }))).wait();
+    expect(ops[2]).toMatchObject({ kind: 2, account: 1, counterpart: 2, a: 1n, b: 3n });
+    // Three operations, two slots per batch: two batches.
+    await (await submit(c.rollup, await prepareBatch(c.rollup, { forcedOps: ops.slice(0, 2), txRecords: [] }))).wait();
+    await (await submit(c.rollup, await prepareBatch(c.rollup, { forcedOps: ops.slice(2), txRecords: [] }))).wait();
     expect(await c.gateway.forcedHead()).toBe(3n);
   });
 
@@ -245,7 +263,8 @@ describe('Rollup deployment checks', () => {
     const { Rollup__factory } = await import('../../contracts/types/index.js');
     const factory = new Rollup__factory(c.governance);
     const args = [await c.gateway.getAddress(), await c.rollup.verifier(), await c.provenance.getAddress()] as const;
-    await expectRevert(factory.deploy(...args, BN254_SCALAR_FIELD, 64), c.rollup.interface, 'InvalidConfig');
-    await expectRevert(factory.deploy(...args, 0n, 0), c.rollup.interface, 'InvalidConfig');
+    await expectRevert(factory.deploy(...args, BN254_SCALAR_FIELD, 47, 8, 2), c.rollup.interface, 'InvalidConfig');
+    await expectRevert(factory.deploy(...args, 0n, 0, 8, 2), c.rollup.interface, 'InvalidConfig');
+    await expectRevert(factory.deploy(...args, 0n, 47, 0, 2), c.rollup.interface, 'InvalidConfig');
   });
 });

@@ -33,10 +33,21 @@ export interface Submission {
   proof: { a: [bigint, bigint]; b: [[bigint, bigint], [bigint, bigint]]; c: [bigint, bigint] };
 }
 
-/** Encodes and proves a batch moving the Rollup's current root to `newRoot`. */
-export async function prepareBatch(rollup: Rollup, batch: BatchContent, newRoot = randomRoot()): Promise<Submission> {
+/** Encodes and proves a batch moving the Rollup's current root to `newRoot`; the timestamp
+ * defaults to the latest block's. */
+export async function prepareBatch(
+  rollup: Rollup,
+  batch: Omit<BatchContent, 'timestamp'> & { timestamp?: bigint },
+  newRoot = randomRoot(),
+): Promise<Submission> {
   const oldRoot = await rollup.stateRoot();
-  const data = encodeBatchData(batch, Number(await rollup.txRecordBytes()));
+  const timestamp = batch.timestamp ?? BigInt((await rollup.runner!.provider!.getBlock('latest'))!.timestamp);
+  const layout = {
+    txRecordBytes: Number(await rollup.txRecordBytes()),
+    maxTxs: Number(await rollup.maxTxs()),
+    maxForcedOps: Number(await rollup.maxForcedOps()),
+  };
+  const data = encodeBatchData({ ...batch, timestamp }, layout);
   const commitment = batchCommitment(data);
   const { proof, publicSignals } = await proveBinding(publicInput(oldRoot, newRoot, commitment));
   const s = toSolidityProof(proof, publicSignals);

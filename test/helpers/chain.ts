@@ -18,8 +18,8 @@ import {
   type Provenance,
   type Rollup,
 } from '../../contracts/types/index.js';
-import { DEFAULT_TX_RECORD_BYTES } from '../../contracts/deploy.js';
 import { emptyTreeRoot } from '../../prover/emptyTree.js';
+import { PROFILES, TX_RECORD_BYTES } from '../../prover/profiles.js';
 
 export interface TestChain {
   anvil: AnvilChain;
@@ -74,13 +74,17 @@ export async function deploySettlement(chain: TestChain, forcedInclusionDeadline
   const gateway = await new Gateway__factory(signer).deploy(governance.address, operator.address, forcedInclusionDeadline);
   const provenance = await new Provenance__factory(signer).deploy(await gateway.getAddress());
   const verifier = await new BindingOnlyVerifier__factory(signer).deploy();
-  const genesisRoot = emptyTreeRoot(20);
+  // The binding-only verifier accepts any batch shape; the dev profile's gives room for tests.
+  const profile = PROFILES.dev;
+  const genesisRoot = emptyTreeRoot(profile.treeDepth);
   const rollup = await new Rollup__factory(signer).deploy(
     await gateway.getAddress(),
     await verifier.getAddress(),
     await provenance.getAddress(),
     genesisRoot,
-    DEFAULT_TX_RECORD_BYTES,
+    TX_RECORD_BYTES,
+    profile.maxTxs,
+    profile.maxForcedOps,
   );
   const baseline = await new BaselineRegistry__factory(signer).deploy();
   await Promise.all([gateway, provenance, verifier, rollup, baseline].map((c) => c.waitForDeployment()));
@@ -95,7 +99,7 @@ export async function deploySettlement(chain: TestChain, forcedInclusionDeadline
     governance,
     operator,
     genesisRoot,
-    txRecordBytes: DEFAULT_TX_RECORD_BYTES,
+    txRecordBytes: TX_RECORD_BYTES,
   };
 }
 

@@ -9,7 +9,7 @@ pragma solidity ^0.8.24;
 /// Rollup receives in batch calldata and the circuit decodes:
 ///   uint8 kind | uint32 account | uint32 counterpart | uint256 a | uint256 b
 ///   kind 1 RegisterAccount: account = new index, a/b = BabyJubJub public key (x, y)
-///   kind 2 RevokeConsent:   account = patient, counterpart = grantee, a = scope bit mask (8 bits), b = 0
+///   kind 2 RevokeConsent:   account = patient, counterpart = grantee, a = scope bits to clear, b = consent slot
 abstract contract ForcedQueue {
     uint256 public constant FORCED_OP_BYTES = 73;
     uint8 public constant OP_REGISTER_ACCOUNT = 1;

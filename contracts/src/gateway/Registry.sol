@@ -47,7 +47,7 @@ abstract contract Registry is Governed, ForcedQueue {
     event InstitutionRegistered(address indexed institution, Role role, uint32 indexed accountIndex, uint256 pubKeyX, uint256 pubKeyY, string did);
     event InstitutionStatusChanged(address indexed institution, bool active);
     event PatientRegistered(uint32 indexed accountIndex, uint256 pubKeyX, uint256 pubKeyY, address controller);
-    event ConsentRevocationForced(uint32 indexed patient, uint32 indexed grantee, uint8 scope);
+    event ConsentRevocationForced(uint32 indexed patient, uint32 indexed grantee, uint8 scope, uint8 slot);
 
     error InvalidPublicKey(uint256 x, uint256 y);
     error PublicKeyTaken(uint32 accountIndex);
@@ -99,15 +99,17 @@ abstract contract Registry is Governed, ForcedQueue {
         emit PatientRegistered(index, pubKeyX, pubKeyY, controller);
     }
 
-    /// @notice The patient's escape hatch: a revocation the sequencer must include in order.
-    function forceRevokeConsent(uint32 patient, uint32 grantee, uint8 scope) external {
+    /// @notice The patient's escape hatch: a revocation the sequencer must include in order. The
+    /// patient names the consent slot (its consent tree is indexed by slot, see circuits/SPEC.md);
+    /// a slot that holds no consent for `grantee` makes the operation a no-op in the circuit.
+    function forceRevokeConsent(uint32 patient, uint32 grantee, uint8 scope, uint8 slot) external {
         Account storage acct = accounts[patient];
         if (acct.kind != AccountKind.Patient) revert UnknownAccount(patient);
         if (acct.controller == address(0) || acct.controller != msg.sender) revert NotPatientController(patient, msg.sender);
         if (accounts[grantee].kind == AccountKind.None) revert UnknownAccount(grantee);
         if (scope == 0) revert InvalidScope();
-        _enqueue(OP_REVOKE_CONSENT, patient, grantee, scope, 0);
-        emit ConsentRevocationForced(patient, grantee, scope);
+        _enqueue(OP_REVOKE_CONSENT, patient, grantee, scope, slot);
+        emit ConsentRevocationForced(patient, grantee, scope, slot);
     }
 
     function institution(address account) external view returns (Institution memory) {
