@@ -60,6 +60,11 @@ async function confirmed<T extends { deploymentTransaction(): ContractTransactio
   return { address: await contract.getAddress(), block: receipt.blockNumber };
 }
 
+/** Deadline and the capacities the circuit profile can prove (2^D accounts, 2^S consent slots). */
+export function gatewayArgs(config: Pick<Config, 'forcedInclusionDeadline' | 'circuit'>): [number, number, number] {
+  return [config.forcedInclusionDeadline, 2 ** config.circuit.treeDepth, 2 ** config.circuit.consentDepth];
+}
+
 async function mined(tx: Promise<ContractTransactionResponse>): Promise<void> {
   const receipt = await (await tx).wait();
   if (!receipt || receipt.status !== 1) throw new DeploymentError(`transaction ${receipt?.hash ?? ''} reverted`);
@@ -73,7 +78,7 @@ async function deploySettlement(opts: DeployOptions, conn: Connection): Promise<
   log(`settlement ${config.settlement.chainId}: deploying from ${deployer}`);
 
   // Sent back to back with consecutive nonces, then awaited: one block time, not six.
-  const gateway = await new Gateway__factory(signer).deploy(deployer, operator, config.forcedInclusionDeadline);
+  const gateway = await new Gateway__factory(signer).deploy(deployer, operator, ...gatewayArgs(config));
   const provenance = await new Provenance__factory(signer).deploy(await gateway.getAddress());
   const verifier = await new BindingOnlyVerifier__factory(signer).deploy();
   const rollup = await new Rollup__factory(signer).deploy(
@@ -108,7 +113,7 @@ async function deployPartner(opts: DeployOptions, conn: Connection): Promise<Cha
   const { config, log = () => {} } = opts;
   const { signer, address: deployer } = conn;
   log(`partner ${config.partner.chainId}: deploying from ${deployer}`);
-  const gateway = await new Gateway__factory(signer).deploy(deployer, opts.operator ?? deployer, config.forcedInclusionDeadline);
+  const gateway = await new Gateway__factory(signer).deploy(deployer, opts.operator ?? deployer, ...gatewayArgs(config));
   const provenance = await new Provenance__factory(signer).deploy(await gateway.getAddress());
   const baseline = await new BaselineRegistry__factory(signer).deploy();
   const deployed = await Promise.all([gateway, provenance, baseline].map((c) => confirmed(c)));

@@ -4,6 +4,7 @@ pragma solidity ^0.8.24;
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {Governed} from "./gateway/Governed.sol";
 import {ForcedQueue} from "./gateway/ForcedQueue.sol";
+import {Registry} from "./gateway/Registry.sol";
 import {InsurerBonds} from "./gateway/InsurerBonds.sol";
 
 /// @notice The L1 entry point: institutions, patient registration, the forced-operation queue the
@@ -19,9 +20,10 @@ contract Gateway is InsurerBonds {
 
     error AlreadyWired();
 
-    constructor(address governance_, address operator_, uint256 forcedInclusionDeadline_)
+    constructor(address governance_, address operator_, uint256 forcedInclusionDeadline_, uint32 accountCapacity_, uint16 consentSlots_)
         Governed(governance_)
         ForcedQueue(forcedInclusionDeadline_)
+        Registry(accountCapacity_, consentSlots_)
         EIP712("MedRollupGateway", "1")
     {
         if (operator_ == address(0)) revert ZeroAddress();

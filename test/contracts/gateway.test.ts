@@ -552,11 +552,14 @@ describe('wire and setOperator', () => {
 
   it('a fresh Gateway: constructor checks, wire ZeroAddress, wire success once, consumeForcedOps unwired', async () => {
     const factory = new Gateway__factory(acct(0));
-    await expectRevert(factory.deploy(ZeroAddress, acct(1).address, DEADLINE), c.gateway.interface, 'ZeroAddress', []);
-    await expectRevert(factory.deploy(acct(0).address, ZeroAddress, DEADLINE), c.gateway.interface, 'ZeroAddress', []);
-    await expectRevert(factory.deploy(acct(0).address, acct(1).address, 0), c.gateway.interface, 'InvalidDeadline', []);
+    await expectRevert(factory.deploy(ZeroAddress, acct(1).address, DEADLINE, 1024, 8), c.gateway.interface, 'ZeroAddress', []);
+    await expectRevert(factory.deploy(acct(0).address, ZeroAddress, DEADLINE, 1024, 8), c.gateway.interface, 'ZeroAddress', []);
+    await expectRevert(factory.deploy(acct(0).address, acct(1).address, 0, 1024, 8), c.gateway.interface, 'InvalidDeadline', []);
+    await expectRevert(factory.deploy(acct(0).address, acct(1).address, DEADLINE, 1, 8), c.gateway.interface, 'InvalidCapacity', []);
+    await expectRevert(factory.deploy(acct(0).address, acct(1).address, DEADLINE, 1024, 0), c.gateway.interface, 'InvalidCapacity', []);
+    await expectRevert(factory.deploy(acct(0).address, acct(1).address, DEADLINE, 1024, 257), c.gateway.interface, 'InvalidCapacity', []);
 
-    const fresh = await factory.deploy(acct(0).address, acct(1).address, DEADLINE);
+    const fresh = await factory.deploy(acct(0).address, acct(1).address, DEADLINE, 1024, 8);
     await fresh.waitForDeployment();
     const deployReceipt = await fresh.deploymentTransaction()?.wait();
     if (!deployReceipt) throw new Error('no deployment receipt');
@@ -651,5 +654,30 @@ describe('forced queue without batches', () => {
     const late = await gas.track('Gateway.setOperator', c.gateway.setOperator(acct(7).address));
     expect(late.blockNumber).toBe(queuedAt + DEADLINE + 1);
     expect(await c.gateway.forcedQueueOverdue({ blockTag: late.blockNumber })).toBe(true);
+  });
+});
+
+describe('capacities the circuit can prove', () => {
+  it('refuses registrations past 2^D accounts, so no unprovable forced operation is ever queued', async () => {
+    const small = await new Gateway__factory(acct(0)).deploy(acct(0).address, acct(1).address, DEADLINE, 3, 8);
+    await small.waitForDeployment();
+    for (let i = 0; i < 2; i++) {
+      const [x, y] = babyJubKey();
+      await gas.track('Gateway.registerPatient', small.connect(acct(5)).registerPatient(x, y, acct(5).address));
+    }
+    const [x, y] = babyJubKey();
+    await expectRevert(small.connect(acct(5)).registerPatient(x, y, acct(5).address), small.interface, 'AccountSpaceExhausted', [3n]);
+    const [ix, iy] = babyJubKey();
+    await expectRevert(small.registerInstitution(acct(2).address, Role.Hospital, ix, iy, 'did:web:h'), small.interface, 'AccountSpaceExhausted', [3n]);
+    expect(await small.forcedQueueLength()).toBe(2n);
+  });
+
+  it('refuses a forced revocation naming a consent slot past 2^S', async () => {
+    const controller = acct(5);
+    const p = await registerPatient(controller.address);
+    const inst = await registerInstitution(2, Role.Insurer);
+    const slots = await c.gateway.consentSlots();
+    await expectRevert(gw(5).forceRevokeConsent(p.index, inst.index, 1, slots), c.gateway.interface, 'InvalidSlot', [slots, slots]);
+    await gas.track('Gateway.forceRevokeConsent', gw(5).forceRevokeConsent(p.index, inst.index, 1, slots - 1n));
   });
 });

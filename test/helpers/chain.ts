@@ -19,6 +19,7 @@ import {
   type Rollup,
 } from '../../contracts/types/index.js';
 import { emptyTreeRoot } from '../../prover/emptyTree.js';
+import { gatewayArgs } from '../../contracts/deploy.js';
 import { PROFILES, TX_RECORD_BYTES } from '../../prover/profiles.js';
 
 export interface TestChain {
@@ -71,11 +72,15 @@ export interface SettlementContracts {
 export async function deploySettlement(chain: TestChain, forcedInclusionDeadline = 20): Promise<SettlementContracts> {
   const [governance, operator] = chain.accounts as [HDNodeWallet, HDNodeWallet];
   const signer: Signer = new NonceManager(governance);
-  const gateway = await new Gateway__factory(signer).deploy(governance.address, operator.address, forcedInclusionDeadline);
-  const provenance = await new Provenance__factory(signer).deploy(await gateway.getAddress());
-  const verifier = await new BindingOnlyVerifier__factory(signer).deploy();
   // The binding-only verifier accepts any batch shape; the dev profile's gives room for tests.
   const profile = PROFILES.dev;
+  const gateway = await new Gateway__factory(signer).deploy(
+    governance.address,
+    operator.address,
+    ...gatewayArgs({ forcedInclusionDeadline, circuit: profile }),
+  );
+  const provenance = await new Provenance__factory(signer).deploy(await gateway.getAddress());
+  const verifier = await new BindingOnlyVerifier__factory(signer).deploy();
   const genesisRoot = emptyTreeRoot(profile.treeDepth);
   const rollup = await new Rollup__factory(signer).deploy(
     await gateway.getAddress(),

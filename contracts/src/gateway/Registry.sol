@@ -39,6 +39,11 @@ abstract contract Registry is Governed, ForcedQueue {
 
     /// Index 0 is never assigned: the circuit uses it for padding slots.
     uint32 public nextAccountIndex = 1;
+    /// 2^D: indexes the state tree can hold. A registration past it could never be proven, and a
+    /// forced operation that cannot be proven would halt the rollup, so it is refused here.
+    uint32 public immutable accountCapacity;
+    /// 2^S: consent slots per account (same reason, for forced revocations).
+    uint16 public immutable consentSlots;
     mapping(address => Institution) internal _institutions;
     address[] internal _institutionList;
     mapping(bytes32 => uint32) public accountOfKey;
@@ -58,13 +63,24 @@ abstract contract Registry is Governed, ForcedQueue {
     error UnknownAccount(uint32 accountIndex);
     error NotPatientController(uint32 patient, address caller);
     error InvalidScope();
+    error InvalidSlot(uint8 slot, uint16 consentSlots);
+    error AccountSpaceExhausted(uint32 capacity);
+    error InvalidCapacity();
+
+    constructor(uint32 accountCapacity_, uint16 consentSlots_) {
+        if (accountCapacity_ < 2 || consentSlots_ == 0 || consentSlots_ > 256) revert InvalidCapacity();
+        accountCapacity = accountCapacity_;
+        consentSlots = consentSlots_;
+    }
 
     function _newAccount(AccountKind kind, address controller, uint256 x, uint256 y) internal returns (uint32 index) {
         if (!BabyJubJub.isOnCurve(x, y)) revert InvalidPublicKey(x, y);
         bytes32 keyHash = keccak256(abi.encode(x, y));
         uint32 existing = accountOfKey[keyHash];
         if (existing != 0) revert PublicKeyTaken(existing);
-        index = nextAccountIndex++; // reverts on overflow after 2^32 - 1 accounts
+        index = nextAccountIndex;
+        if (index >= accountCapacity) revert AccountSpaceExhausted(accountCapacity);
+        nextAccountIndex = index + 1;
         accountOfKey[keyHash] = index;
         accounts[index] = Account({kind: kind, controller: controller});
         _enqueue(OP_REGISTER_ACCOUNT, index, 0, x, y);
@@ -108,6 +124,7 @@ abstract contract Registry is Governed, ForcedQueue {
         if (acct.controller == address(0) || acct.controller != msg.sender) revert NotPatientController(patient, msg.sender);
         if (accounts[grantee].kind == AccountKind.None) revert UnknownAccount(grantee);
         if (scope == 0) revert InvalidScope();
+        if (slot >= consentSlots) revert InvalidSlot(slot, consentSlots);
         _enqueue(OP_REVOKE_CONSENT, patient, grantee, scope, slot);
         emit ConsentRevocationForced(patient, grantee, scope, slot);
     }
