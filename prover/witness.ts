@@ -105,8 +105,15 @@ const consentRow = (c: ConsentFields) => [c.grantee, c.scope, c.expiry].map(dec)
  * Builds the batch's data and circuit input from the state before the batch. Throws WitnessError:
  * TOO_MANY_FORCED / TOO_MANY_TXS past F / K, PARAMS_MISMATCH when D or S differ from the state's,
  * FORCED_OP_FAILED (ForcedOpError as cause) and TX_REJECTED (TxRejected as cause, see `rejection`).
+ * `checks: false` skips transaction validation and writes the witness a dishonest prover would:
+ * for tests that show the circuit refuses what the sequencer would have rejected.
  */
-export function buildBatchWitness(before: RollupState, batch: BatchInput, params: BatchShape & Partial<StateParams>): BatchWitness {
+export function buildBatchWitness(
+  before: RollupState,
+  batch: BatchInput,
+  params: BatchShape & Partial<StateParams>,
+  { checks = true }: { checks?: boolean } = {},
+): BatchWitness {
   const { maxTxs: K, maxForcedOps: F } = params;
   const D = before.treeDepth;
   const S = before.consentDepth;
@@ -155,7 +162,7 @@ export function buildBatchWitness(before: RollupState, batch: BatchInput, params
   const consentPath: string[][] = [];
   batch.txs.forEach((tx, i) => {
     try {
-      state.checkTx(tx, batch.timestamp);
+      if (checks) state.checkTx(tx, batch.timestamp);
     } catch (err) {
       if (err instanceof TxRejected) throw new WitnessError('TX_REJECTED', `transaction ${i}: ${err.message}`, i, { cause: err });
       throw err;
@@ -170,7 +177,7 @@ export function buildBatchWitness(before: RollupState, batch: BatchInput, params
     const owner = op === TxOp.Grant || op === TxOp.Revoke ? actor : usesTarget ? target : undefined;
     consentLeaf.push(owner === undefined ? zeros(3) : consentRow(state.consent(owner, slot)));
     consentPath.push(owner === undefined ? zeros(S) : state.consentPath(owner, slot).map(dec));
-    state.applyTx(tx, batch.timestamp);
+    state.applyTx(tx, batch.timestamp, { unchecked: !checks });
     roots.push(state.root);
   });
 
