@@ -42,6 +42,12 @@ declare module 'snarkjs' {
       zkeyFile: string,
       logger?: Logger,
     ): Promise<{ proof: Groth16Proof; publicSignals: string[] }>;
+    /** Files may be paths or fastfile in-memory objects `{ type: 'mem', data }`. */
+    function prove(
+      zkeyFile: string | { type: 'mem'; data: Uint8Array },
+      witnessFile: string | { type: 'mem'; data: Uint8Array },
+      logger?: Logger,
+    ): Promise<{ proof: Groth16Proof; publicSignals: string[] }>;
     function verify(vk: VerificationKey, publicSignals: string[], proof: Groth16Proof, logger?: Logger): Promise<boolean>;
     /** Returns the calldata as text: `[pA],[[pB]],[pC],[pub]` with 0x-prefixed 32-byte hex words. */
     function exportSolidityCallData(proof: Groth16Proof, publicSignals: string[]): Promise<string>;

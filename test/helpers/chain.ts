@@ -2,7 +2,7 @@
  * A real anvil chain per test file, with the settlement contracts deployed by the same code the
  * devnet uses, plus snapshot/revert so tests do not leak state into each other.
  */
-import { HDNodeWallet, JsonRpcProvider, Mnemonic, NonceManager, type Signer } from 'ethers';
+import { ContractFactory, HDNodeWallet, JsonRpcProvider, Mnemonic, NonceManager, type InterfaceAbi, type Signer } from 'ethers';
 import { derivePublicKey } from '@zk-kit/eddsa-poseidon';
 import { randomBytes } from 'node:crypto';
 import { startAnvil, freePort, type AnvilChain } from '../../scripts/devnet/anvil.js';
@@ -20,7 +20,7 @@ import {
 } from '../../contracts/types/index.js';
 import { emptyTreeRoot } from '../../prover/emptyTree.js';
 import { gatewayArgs } from '../../contracts/deploy.js';
-import { PROFILES, TX_RECORD_BYTES } from '../../prover/profiles.js';
+import { PROFILES, TX_RECORD_BYTES, type CircuitProfile } from '../../prover/profiles.js';
 
 export interface TestChain {
   anvil: AnvilChain;
@@ -68,19 +68,32 @@ export interface SettlementContracts {
   txRecordBytes: number;
 }
 
+export interface DeployOptions {
+  forcedInclusionDeadline?: number;
+  /** Batch shape; default dev (room for contract tests). */
+  profile?: CircuitProfile;
+  /** A generated BatchVerifier (circuits/setup.ts); default the binding-only verifier, which
+   * checks a real Groth16 proof of the public input alone and so lets contract tests submit
+   * batches without proving a whole batch circuit. */
+  verifier?: { abi: InterfaceAbi; bytecode: string };
+}
+
 /** Deploys and wires the settlement contracts: account 0 governs, account 1 operates. */
-export async function deploySettlement(chain: TestChain, forcedInclusionDeadline = 20): Promise<SettlementContracts> {
+export async function deploySettlement(chain: TestChain, options: number | DeployOptions = {}): Promise<SettlementContracts> {
+  const opts = typeof options === 'number' ? { forcedInclusionDeadline: options } : options;
+  const forcedInclusionDeadline = opts.forcedInclusionDeadline ?? 20;
   const [governance, operator] = chain.accounts as [HDNodeWallet, HDNodeWallet];
   const signer: Signer = new NonceManager(governance);
-  // The binding-only verifier accepts any batch shape; the dev profile's gives room for tests.
-  const profile = PROFILES.dev;
+  const profile = opts.profile ?? PROFILES.dev;
   const gateway = await new Gateway__factory(signer).deploy(
     governance.address,
     operator.address,
     ...gatewayArgs({ forcedInclusionDeadline, circuit: profile }),
   );
   const provenance = await new Provenance__factory(signer).deploy(await gateway.getAddress());
-  const verifier = await new BindingOnlyVerifier__factory(signer).deploy();
+  const verifier = opts.verifier
+    ? await new ContractFactory(opts.verifier.abi, opts.verifier.bytecode, signer).deploy()
+    : await new BindingOnlyVerifier__factory(signer).deploy();
   const genesisRoot = emptyTreeRoot(profile.treeDepth);
   const rollup = await new Rollup__factory(signer).deploy(
     await gateway.getAddress(),
