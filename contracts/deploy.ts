@@ -2,14 +2,14 @@
  * Deploys every contract on both devnet chains, in a fixed order from a fixed deployer, so a
  * fresh chain always gets the same addresses. Expects compiled artifacts (contracts/build.ts).
  */
-import { JsonRpcProvider, NonceManager, Wallet, type ContractTransactionResponse } from 'ethers';
+import { ContractFactory, JsonRpcProvider, NonceManager, Wallet, type ContractTransactionResponse } from 'ethers';
 import type { Config } from '../sdk/config.js';
-import type { ChainDeployment, Deployment } from '../sdk/deployment.js';
+import type { ChainDeployment, CircuitDeployment, Deployment } from '../sdk/deployment.js';
+import { readVerifierArtifact, setupCircuit, type CircuitArtifacts } from '../circuits/setup.js';
 import { emptyTreeRoot } from '../prover/emptyTree.js';
 import { TX_RECORD_BYTES } from '../prover/profiles.js';
 import {
   BaselineRegistry__factory,
-  BindingOnlyVerifier__factory,
   Gateway__factory,
   Provenance__factory,
   Rollup__factory,
@@ -70,8 +70,8 @@ async function mined(tx: Promise<ContractTransactionResponse>): Promise<void> {
   if (!receipt || receipt.status !== 1) throw new DeploymentError(`transaction ${receipt?.hash ?? ''} reverted`);
 }
 
-/** The settlement chain: Gateway, Provenance, verifier, Rollup, and the L1-only baseline. */
-async function deploySettlement(opts: DeployOptions, conn: Connection): Promise<ChainDeployment> {
+/** The settlement chain: Gateway, Provenance, the batch circuit's verifier, Rollup, and the L1-only baseline. */
+async function deploySettlement(opts: DeployOptions, conn: Connection, circuit: CircuitArtifacts): Promise<ChainDeployment> {
   const { config, log = () => {} } = opts;
   const { signer, address: deployer } = conn;
   const operator = opts.operator ?? deployer;
@@ -80,7 +80,8 @@ async function deploySettlement(opts: DeployOptions, conn: Connection): Promise<
   // Sent back to back with consecutive nonces, then awaited: one block time, not six.
   const gateway = await new Gateway__factory(signer).deploy(deployer, operator, ...gatewayArgs(config));
   const provenance = await new Provenance__factory(signer).deploy(await gateway.getAddress());
-  const verifier = await new BindingOnlyVerifier__factory(signer).deploy();
+  const { abi, bytecode } = readVerifierArtifact(circuit);
+  const verifier = await new ContractFactory(abi, bytecode, signer).deploy();
   const rollup = await new Rollup__factory(signer).deploy(
     await gateway.getAddress(),
     await verifier.getAddress(),
@@ -102,7 +103,7 @@ async function deploySettlement(opts: DeployOptions, conn: Connection): Promise<
     name: config.settlement.name,
     chainId: config.settlement.chainId,
     rpcUrl: opts.settlementRpc,
-    contracts: { Gateway: g.address, Provenance: p.address, BindingOnlyVerifier: v.address, Rollup: r.address, BaselineRegistry: b.address },
+    contracts: { Gateway: g.address, Provenance: p.address, BatchVerifier: v.address, Rollup: r.address, BaselineRegistry: b.address },
     startBlock: Math.min(...deployed.map((d) => d.block)),
   };
 }
@@ -136,8 +137,24 @@ export async function deployAll(opts: DeployOptions): Promise<Deployment> {
     connections.push(l1);
     const partnerChain = await connect(opts.partnerRpc, config.deployerKey, config.partner.chainId);
     connections.push(partnerChain);
-    const [settlement, partner] = await Promise.all([deploySettlement(opts, l1), deployPartner(opts, partnerChain)]);
-    return { version: 1, createdAt: new Date().toISOString(), settlement, partner };
+    // Before any transaction: a circuit that does not build must not leave half a deployment.
+    const artifacts = await setupCircuit({
+      profile: config.circuit,
+      cacheDir: config.circuitCacheDir,
+      ...(config.ceremonyPtau ? { ceremonyPtau: config.ceremonyPtau } : {}),
+      log: (line) => (opts.log ?? (() => {}))(`circuit ${line}`),
+    });
+    const [settlement, partner] = await Promise.all([deploySettlement(opts, l1, artifacts), deployPartner(opts, partnerChain)]);
+    const circuit: CircuitDeployment = {
+      profile: config.circuit.name,
+      maxTxs: config.circuit.maxTxs,
+      maxForcedOps: config.circuit.maxForcedOps,
+      treeDepth: config.circuit.treeDepth,
+      consentDepth: config.circuit.consentDepth,
+      artifactsDir: artifacts.dir,
+      insecure: artifacts.insecure,
+    };
+    return { version: 2, createdAt: new Date().toISOString(), settlement, partner, circuit };
   } finally {
     for (const c of connections) c.provider.destroy();
   }

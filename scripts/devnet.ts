@@ -86,6 +86,12 @@ async function reusableDeployment(config: Config, chains: DevnetChains): Promise
       return { reason: `the deployment file is for ${role} chain id ${previous[role].chainId}, the ${role} chain now runs ${chains[role].chainId}` };
     }
   }
+  if (previous.circuit.profile !== config.circuit.name) {
+    return { reason: `the deployed verifier is for circuit profile "${previous.circuit.profile}", CIRCUIT_PROFILE is now "${config.circuit.name}"` };
+  }
+  if (!existsSync(previous.circuit.artifactsDir)) {
+    return { reason: `the proving key of the deployed verifier is gone (${previous.circuit.artifactsDir})` };
+  }
   const current: Deployment = {
     ...previous,
     settlement: { ...previous.settlement, rpcUrl: chains.settlement.url },

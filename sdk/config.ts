@@ -3,7 +3,8 @@
  * documented default; services and scripts call `loadConfig()` and never read process.env
  * themselves.
  */
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { PROFILES, isProfileName, type CircuitProfile } from '../prover/profiles.js';
 
 export interface ChainConfig {
@@ -29,9 +30,15 @@ export interface Config {
   readonly forcedInclusionDeadline: number;
   /** Batch circuit shape (K, F, D, S) the deployment, prover and contracts share. */
   readonly circuit: CircuitProfile;
+  /** Where circuits/setup.ts caches compiled circuits and keys (outside git). */
+  readonly circuitCacheDir: string;
+  /** A prepared phase-2 powers-of-tau from a public ceremony; unset = INSECURE dev-only keys. */
+  readonly ceremonyPtau: string | undefined;
 }
 
 /** anvil's first well-known development key: public knowledge, never for real funds. */
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
 export const ANVIL_DEV_KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80';
 /** anvil's default mnemonic, used to derive the devnet's role accounts. */
 export const ANVIL_MNEMONIC = 'test test test test test test test test test test test junk';
@@ -76,6 +83,8 @@ function chain(env: Env, prefix: string, name: string, chainId: number, port: nu
  * - DEPLOYER_KEY [anvil dev key #0]
  * - FORCED_INCLUSION_DEADLINE [50] blocks
  * - CIRCUIT_PROFILE [dev]                    test | dev | prod (circuits/SPEC.md)
+ * - CIRCUIT_CACHE_DIR [./.cache/circuits]    compiled circuits and proving keys
+ * - CEREMONY_PTAU [unset]                    ceremony .ptau for production keys; unset = dev-only keys
  */
 export function loadConfig(env: Env = process.env): Config {
   const dataDir = resolve(str(env, 'DATA_DIR', '.data'));
@@ -93,6 +102,8 @@ export function loadConfig(env: Env = process.env): Config {
     deployerKey,
     forcedInclusionDeadline: int(env, 'FORCED_INCLUSION_DEADLINE', 50, 1),
     circuit: PROFILES[profileName(env)],
+    circuitCacheDir: resolve(str(env, 'CIRCUIT_CACHE_DIR', resolve(REPO_ROOT, '.cache', 'circuits'))),
+    ceremonyPtau: env.CEREMONY_PTAU ? resolve(env.CEREMONY_PTAU) : undefined,
   };
 }
 

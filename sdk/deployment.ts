@@ -14,11 +14,25 @@ export interface ChainDeployment {
   readonly startBlock: number;
 }
 
+/** The batch circuit the Rollup's verifier belongs to. */
+export interface CircuitDeployment {
+  readonly profile: string;
+  readonly maxTxs: number;
+  readonly maxForcedOps: number;
+  readonly treeDepth: number;
+  readonly consentDepth: number;
+  /** circuits/setup.ts output holding the proving key that matches the deployed verifier. */
+  readonly artifactsDir: string;
+  /** True when the proving key came from the dev-only route (anyone could forge proofs). */
+  readonly insecure: boolean;
+}
+
 export interface Deployment {
-  readonly version: 1;
+  readonly version: 2;
   readonly createdAt: string;
   readonly settlement: ChainDeployment;
   readonly partner: ChainDeployment;
+  readonly circuit: CircuitDeployment;
 }
 
 export class DeploymentFileError extends Error {
@@ -45,8 +59,8 @@ export function readDeployment(path: string): Deployment {
   } catch (err) {
     throw new DeploymentFileError(`${path} is not valid JSON (${(err as Error).message}): delete it or restart with npm start -- --reset`);
   }
-  if (parsed.version !== 1 || !parsed.settlement || !parsed.partner) {
-    throw new DeploymentFileError(`${path} is not a version-1 deployment file`);
+  if (parsed.version !== 2 || !parsed.settlement || !parsed.partner || !parsed.circuit) {
+    throw new DeploymentFileError(`${path} is not a version-2 deployment file`);
   }
   return parsed as Deployment;
 }

@@ -16,7 +16,7 @@ import { Gateway__factory, Provenance__factory, Rollup__factory } from '../contr
 const SETTLEMENT_ID = 31337;
 const PARTNER_ID = 31338;
 const DEPLOYER = new Wallet(ANVIL_DEV_KEY).address;
-const SETTLEMENT_CONTRACTS = ['BaselineRegistry', 'BindingOnlyVerifier', 'Gateway', 'Provenance', 'Rollup'];
+const SETTLEMENT_CONTRACTS = ['BaselineRegistry', 'BatchVerifier', 'Gateway', 'Provenance', 'Rollup'];
 const PARTNER_CONTRACTS = ['BaselineRegistry', 'Gateway', 'Provenance'];
 
 /** Everything this file starts, stopped and removed in afterAll whatever happens. */
@@ -47,6 +47,7 @@ async function chainPair(): Promise<{ settlement: AnvilChain; partner: AnvilChai
   const [settlement, partner] = await Promise.all([anvil(SETTLEMENT_ID), anvil(PARTNER_ID)]);
   const config = loadConfig({
     DATA_DIR: tempDir(),
+    CIRCUIT_PROFILE: 'test',
     SETTLEMENT_PORT: String(new URL(settlement.url).port),
     PARTNER_PORT: String(new URL(partner.url).port),
   });
@@ -82,7 +83,7 @@ describe('deployAll on two anvil chains', () => {
   });
 
   it('records both chains: names, ids, RPC URLs and every contract', () => {
-    expect(deployment.version).toBe(1);
+    expect(deployment.version).toBe(2);
     expect(new Date(deployment.createdAt).toISOString()).toBe(deployment.createdAt);
     expect(deployment.settlement).toMatchObject({ name: 'settlement', chainId: SETTLEMENT_ID, rpcUrl: settlement.url });
     expect(deployment.partner).toMatchObject({ name: 'partner', chainId: PARTNER_ID, rpcUrl: partner.url });
@@ -108,7 +109,7 @@ describe('deployAll on two anvil chains', () => {
   });
 
   it('wires the settlement Gateway and Provenance to the Rollup', async () => {
-    const { Gateway, Provenance, Rollup, BindingOnlyVerifier } = deployment.settlement.contracts as Record<string, string>;
+    const { Gateway, Provenance, Rollup, BatchVerifier } = deployment.settlement.contracts as Record<string, string>;
     const gateway = Gateway__factory.connect(Gateway!, l1);
     expect(await gateway.rollup()).toBe(Rollup);
     expect(await gateway.provenance()).toBe(Provenance);
@@ -119,7 +120,8 @@ describe('deployAll on two anvil chains', () => {
     const rollup = Rollup__factory.connect(Rollup!, l1);
     expect(await rollup.gateway()).toBe(Gateway);
     expect(await rollup.provenance()).toBe(Provenance);
-    expect(await rollup.verifier()).toBe(BindingOnlyVerifier);
+    expect(await rollup.verifier()).toBe(BatchVerifier);
+    expect(deployment.circuit).toMatchObject({ profile: 'test', maxTxs: 2, insecure: true });
   });
 
   it('starts the Rollup at the empty depth-20 tree root', async () => {
@@ -218,7 +220,7 @@ describe('deterministic redeployment', () => {
 
 describe('deployment file', () => {
   const sample: Deployment = {
-    version: 1,
+    version: 2,
     createdAt: '2025-01-02T03:04:05.000Z',
     settlement: {
       name: 'settlement',
@@ -234,6 +236,7 @@ describe('deployment file', () => {
       contracts: { Gateway: '0x5FbDB2315678afecb367f032d93F642f64180aa3' },
       startBlock: 3,
     },
+    circuit: { profile: 'test', maxTxs: 2, maxForcedOps: 1, treeDepth: 4, consentDepth: 2, artifactsDir: '/tmp/artifacts', insecure: true },
   };
 
   it('round-trips through writeDeployment/readDeployment, creating the directory and leaving no temp file', () => {
@@ -255,16 +258,18 @@ describe('deployment file', () => {
     expect(() => readDeployment(path)).toThrow(path);
   });
 
-  it('throws DeploymentFileError for a file that is not a version-1 deployment', () => {
+  it('throws DeploymentFileError for a file that is not a version-2 deployment', () => {
     const dir = tempDir();
+    const { circuit: _circuit, ...withoutCircuit } = sample;
     for (const [file, body] of [
-      ['v2.json', { ...sample, version: 2 }],
-      ['nochains.json', { version: 1, createdAt: sample.createdAt }],
+      ['v1.json', { ...sample, version: 1 }],
+      ['nocircuit.json', withoutCircuit],
+      ['nochains.json', { version: 2, createdAt: sample.createdAt }],
       ['array.json', []],
     ] as const) {
       const path = join(dir, file);
       writeFileSync(path, JSON.stringify(body));
-      expect(() => readDeployment(path)).toThrow(new DeploymentFileError(`${path} is not a version-1 deployment file`));
+      expect(() => readDeployment(path)).toThrow(new DeploymentFileError(`${path} is not a version-2 deployment file`));
     }
   });
 

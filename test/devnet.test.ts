@@ -116,6 +116,7 @@ describe('startDevnet', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'devnet-data-'));
     const config = loadConfig({
       DATA_DIR: dataDir,
+      CIRCUIT_PROFILE: 'test',
       SETTLEMENT_PORT: String(await freePort()),
       PARTNER_PORT: String(await freePort()),
       SETTLEMENT_CHAIN_ID: '41101',
