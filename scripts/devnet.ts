@@ -209,6 +209,12 @@ export function describeDevnet(config: Config, devnet: Devnet): string[] {
     lines.push(`  ${chain.name.padEnd(width)}  chain id ${chain.chainId}  ${anvil.url}  ${blockTime(chain)}`);
   }
   lines.push(`  deployment file  ${config.deploymentFile} (${devnet.resumed ? 'resumed' : 'new'})`);
+  const circuit = devnet.deployment.circuit;
+  lines.push(
+    `  batch circuit    ${circuit.profile}: ${circuit.maxTxs} txs + ${circuit.maxForcedOps} forced ops per batch, ` +
+      `state depth ${circuit.treeDepth}, ${2 ** circuit.consentDepth} consent slots; ` +
+      (circuit.insecure ? 'INSECURE dev-only proving key' : 'proving key from a ceremony'),
+  );
   const deployed: ChainDeployment[] = [devnet.deployment.settlement, devnet.deployment.partner];
   const nameWidth = Math.max(0, ...deployed.flatMap((d) => Object.keys(d.contracts).map((n) => n.length)));
   for (const d of deployed) {
