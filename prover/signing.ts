@@ -15,8 +15,15 @@
  * Verification: S < l and S * Base8 == R8 + 8 * Poseidon5(R8x, R8y, Ax, Ay, m) * A.
  * test/prover/signing.test.ts checks this against circomlibjs's published test vector.
  */
-import { derivePublicKey, signMessage as zkSign, verifySignature as zkVerify } from '@zk-kit/eddsa-poseidon';
+import { createRequire } from 'node:module';
+import type * as ZkEddsa from '@zk-kit/eddsa-poseidon';
 import { poseidon4 } from 'poseidon-lite';
+
+// The CommonJS build: the ESM build imports named exports from blakejs (CommonJS), which plain
+// Node's ESM loader cannot resolve (jest's loader could, which hid it).
+const { derivePublicKey, signMessage: zkSign, verifySignature: zkVerify } = createRequire(import.meta.url)(
+  '@zk-kit/eddsa-poseidon',
+) as typeof ZkEddsa;
 import { randomBytes } from 'node:crypto';
 import { head, type TxRecord } from './codec.js';
 import { SNARK_FIELD } from './merkleTree.js';

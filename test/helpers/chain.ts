@@ -3,8 +3,8 @@
  * devnet uses, plus snapshot/revert so tests do not leak state into each other.
  */
 import { ContractFactory, HDNodeWallet, JsonRpcProvider, Mnemonic, NonceManager, type InterfaceAbi, type Signer } from 'ethers';
-import { derivePublicKey } from '@zk-kit/eddsa-poseidon';
 import { randomBytes } from 'node:crypto';
+import { publicKeyOf } from '../../prover/signing.js';
 import { startAnvil, freePort, type AnvilChain } from '../../scripts/devnet/anvil.js';
 import { ANVIL_MNEMONIC } from '../../sdk/config.js';
 import {
@@ -123,6 +123,6 @@ export async function deploySettlement(chain: TestChain, options: number | Deplo
 
 /** A fresh BabyJubJub public key (x, y) on the curve, as the Gateway requires. */
 export function babyJubKey(): [bigint, bigint] {
-  const [x, y] = derivePublicKey(randomBytes(32));
-  return [BigInt(x), BigInt(y)];
+  const { x, y } = publicKeyOf(randomBytes(32));
+  return [x, y];
 }
