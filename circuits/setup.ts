@@ -134,8 +134,6 @@ export async function setupCircuit(opts: SetupOptions): Promise<CircuitArtifacts
     writeFileSync(join(tmp, 'BatchVerifier.sol'), source);
     writeFileSync(join(tmp, 'BatchVerifier.json'), JSON.stringify(compileVerifier(source)));
 
-    rmSync(dir, { recursive: true, force: true });
-    renameSync(tmp, dir);
     const meta: CircuitArtifacts = {
       format: FORMAT,
       profile: profile.name,
@@ -152,7 +150,21 @@ export async function setupCircuit(opts: SetupOptions): Promise<CircuitArtifacts
       keygenSeconds,
       createdAt: new Date().toISOString(),
     };
-    writeFileSync(metaFile, JSON.stringify(meta, null, 2));
+    // The metadata goes in before the rename: a directory under its final name is complete.
+    writeFileSync(join(tmp, META), JSON.stringify(meta, null, 2));
+    if (opts.force) rmSync(dir, { recursive: true, force: true });
+    try {
+      renameSync(tmp, dir);
+    } catch (err) {
+      // Another process (a parallel test worker) finished the same build first: use its result.
+      const code = (err as NodeJS.ErrnoException).code;
+      if ((code === 'ENOTEMPTY' || code === 'EEXIST') && existsSync(metaFile)) {
+        rmSync(tmp, { recursive: true, force: true });
+        log(`${profile.name}: another process built the same artifacts; using them`);
+        return JSON.parse(readFileSync(metaFile, 'utf8')) as CircuitArtifacts;
+      }
+      throw err;
+    }
     log(`${profile.name}: ready in ${((performance.now() - started) / 1000).toFixed(1)} s (${compiled.constraints.toLocaleString('en-US')} constraints, key ${keygenSeconds.toFixed(1)} s) at ${dir}`);
     return meta;
   } catch (err) {
