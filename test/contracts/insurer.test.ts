@@ -8,7 +8,7 @@ import { startTestChain, deploySettlement, babyJubKey, type TestChain, type Sett
 import { expectRevert } from '../helpers/revert.js';
 import { GasTable } from '../helpers/gas.js';
 import { prepareBatch, randomRecord, submit } from '../helpers/batches.js';
-import { txTree } from '../../prover/batchData.js';
+import { txTree } from '../../prover/l1Record.js';
 import { shutdownProver } from '../../prover/groth16.js';
 import type { InsurerBonds } from '../../contracts/types/Gateway.js';
 

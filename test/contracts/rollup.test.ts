@@ -4,7 +4,8 @@ import { startTestChain, deploySettlement, babyJubKey, type TestChain, type Sett
 import { expectRevert } from '../helpers/revert.js';
 import { GasTable } from '../helpers/gas.js';
 import { prepareBatch, queuedOps, randomRecord, randomRoot, submit } from '../helpers/batches.js';
-import { publicInput, txTree, txLeaf, type ForcedOp } from '../../prover/batchData.js';
+import { publicInput, type ForcedOp } from '../../prover/codec.js';
+import { txTree, txLeaf } from '../../prover/l1Record.js';
 import { BN254_SCALAR_FIELD, shutdownProver } from '../../prover/groth16.js';
 import { Gateway__factory } from '../../contracts/types/index.js';
 
