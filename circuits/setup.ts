@@ -20,6 +20,7 @@ import * as snarkjs from 'snarkjs';
 import type { JsonFragment } from 'ethers';
 import { compileCircuit, REPO_ROOT } from './compile.js';
 import { devKeygen, INSECURE_WARNING } from './setup/devKeygen.js';
+import { simplifyR1cs } from './simplify.js';
 import { PROFILES, isProfileName, type CircuitProfile, type ProfileName } from '../prover/profiles.js';
 import type { ProvingArtifacts } from '../prover/prove.js';
 
@@ -27,6 +28,7 @@ const require = createRequire(import.meta.url);
 
 export const DEFAULT_CIRCUIT_CACHE_DIR = join(REPO_ROOT, '.cache', 'circuits');
 const META = 'artifacts.json';
+const WITNESS_MAP = 'witness.map';
 const FORMAT = 1;
 
 export interface CircuitArtifacts extends ProvingArtifacts {
@@ -84,12 +86,18 @@ export async function setupCircuit(opts: SetupOptions): Promise<CircuitArtifacts
   const { profile } = opts;
   const log = opts.log ?? ((line: string) => console.log(`[setup] ${line}`));
   const started = performance.now();
-  const compiled = await compileCircuit({ source: `circuits/main/${profile.name}.circom`, name: `batch_${profile.name}`, log });
+  const simplify = profile.compile === 'O0+simplify';
+  const compiled = await compileCircuit({
+    source: `circuits/main/${profile.name}.circom`,
+    name: `batch_${profile.name}`,
+    optimization: simplify ? 'O0' : 'O1',
+    log,
+  });
 
   const ceremony = opts.ceremonyPtau ? resolve(opts.ceremonyPtau) : undefined;
   if (ceremony && !existsSync(ceremony)) throw new CircuitSetupError(`ceremony file ${ceremony} does not exist (CEREMONY_PTAU)`);
   const key = createHash('sha256')
-    .update(`${FORMAT}:${fileHash(compiled.r1cs)}:`)
+    .update(`${FORMAT}:${profile.compile}:${fileHash(compiled.r1cs)}:`)
     .update(ceremony ? `${ceremony}:${statSync(ceremony).size}:${statSync(ceremony).mtimeMs}` : 'dev')
     .digest('hex')
     .slice(0, 16);
@@ -108,7 +116,15 @@ export async function setupCircuit(opts: SetupOptions): Promise<CircuitArtifacts
   mkdirSync(tmp, { recursive: true });
   try {
     const files = { r1cs: 'circuit.r1cs', wasm: 'circuit.wasm', witnessCalculator: 'witness_calculator.cjs', zkey: 'circuit.zkey', vkey: 'verification_key.json' };
-    copyFileSync(compiled.r1cs, join(tmp, files.r1cs));
+    let constraints = compiled.constraints;
+    if (simplify) {
+      log(`${profile.name}: simplifying the --O0 R1CS (${compiled.constraints.toLocaleString('en-US')} constraints) ...`);
+      const result = await simplifyR1cs(compiled.r1cs, join(tmp, files.r1cs), { mapPath: join(tmp, WITNESS_MAP), log: (m) => log(`${profile.name}: ${m}`) });
+      constraints = result.after.constraints;
+      log(`${profile.name}: ${result.before.constraints.toLocaleString('en-US')} -> ${constraints.toLocaleString('en-US')} constraints in ${result.seconds.toFixed(1)} s`);
+    } else {
+      copyFileSync(compiled.r1cs, join(tmp, files.r1cs));
+    }
     copyFileSync(compiled.wasm, join(tmp, files.wasm));
     copyFileSync(compiled.witnessCalculator, join(tmp, files.witnessCalculator));
 
@@ -145,7 +161,8 @@ export async function setupCircuit(opts: SetupOptions): Promise<CircuitArtifacts
       vkey: join(dir, files.vkey),
       verifierSource: join(dir, 'BatchVerifier.sol'),
       verifierArtifact: join(dir, 'BatchVerifier.json'),
-      constraints: compiled.constraints,
+      ...(simplify ? { witnessMap: join(dir, WITNESS_MAP) } : {}),
+      constraints,
       insecure: !ceremony,
       keygenSeconds,
       createdAt: new Date().toISOString(),
@@ -165,7 +182,7 @@ export async function setupCircuit(opts: SetupOptions): Promise<CircuitArtifacts
       }
       throw err;
     }
-    log(`${profile.name}: ready in ${((performance.now() - started) / 1000).toFixed(1)} s (${compiled.constraints.toLocaleString('en-US')} constraints, key ${keygenSeconds.toFixed(1)} s) at ${dir}`);
+    log(`${profile.name}: ready in ${((performance.now() - started) / 1000).toFixed(1)} s (${constraints.toLocaleString('en-US')} constraints, key ${keygenSeconds.toFixed(1)} s) at ${dir}`);
     return meta;
   } catch (err) {
     rmSync(tmp, { recursive: true, force: true });

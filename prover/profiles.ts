@@ -13,14 +13,19 @@ export interface CircuitProfile {
   readonly treeDepth: number;
   /** S: consent tree depth per account. */
   readonly consentDepth: number;
+  /**
+   * How the circuit is compiled: circom's own --O1, or --O0 followed by our R1CS simplifier
+   * (circuits/simplify.ts) for circuits whose --O1 compile exceeds circom2's 4 GB WASM memory.
+   */
+  readonly compile: 'O1' | 'O0+simplify';
 }
 
 export type ProfileName = 'test' | 'dev' | 'prod';
 
 export const PROFILES: Readonly<Record<ProfileName, CircuitProfile>> = {
-  test: { name: 'test', maxTxs: 2, maxForcedOps: 1, treeDepth: 4, consentDepth: 2 },
-  dev: { name: 'dev', maxTxs: 8, maxForcedOps: 2, treeDepth: 10, consentDepth: 3 },
-  prod: { name: 'prod', maxTxs: 64, maxForcedOps: 4, treeDepth: 20, consentDepth: 4 },
+  test: { name: 'test', maxTxs: 2, maxForcedOps: 1, treeDepth: 4, consentDepth: 2, compile: 'O1' },
+  dev: { name: 'dev', maxTxs: 8, maxForcedOps: 2, treeDepth: 10, consentDepth: 3, compile: 'O1' },
+  prod: { name: 'prod', maxTxs: 64, maxForcedOps: 4, treeDepth: 20, consentDepth: 4, compile: 'O0+simplify' },
 };
 
 /** Bytes of one L2 transaction record in batch data. */

@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import * as snarkjs from 'snarkjs';
 import type { VerificationKey } from 'snarkjs';
 import { toSolidityProof, type SnarkjsProof, type SolidityProof } from './groth16.js';
+import { readWireMap } from '../circuits/simplify.js';
 
 const require = createRequire(import.meta.url);
 
@@ -18,6 +19,9 @@ export interface ProvingArtifacts {
   readonly witnessCalculator: string;
   readonly zkey: string;
   readonly vkey: string;
+  /** Set when the R1CS was simplified after compiling (circuits/simplify.ts): the wasm computes
+   * the full witness, and this map selects the wires the proving key knows. */
+  readonly witnessMap?: string;
 }
 
 export interface BatchProof {
@@ -53,11 +57,68 @@ function calculator(artifacts: ProvingArtifacts): Promise<WitnessCalculator> {
 /** Computes the witness (.wtns bytes) for a circuit input. */
 export async function computeWitness(artifacts: ProvingArtifacts, input: object): Promise<Uint8Array> {
   const wc = await calculator(artifacts);
+  let full: Uint8Array;
   try {
-    return await wc.calculateWTNSBin(input, true);
+    full = await wc.calculateWTNSBin(input, true);
   } catch (err) {
     throw new WitnessGenerationError(`the circuit refused the batch: ${(err as Error).message.split('\n')[0]}`, { cause: err });
   }
+  if (!artifacts.witnessMap) return full;
+  let kept = wireMaps.get(artifacts.witnessMap);
+  if (!kept) {
+    kept = (await readWireMap(artifacts.witnessMap)).kept;
+    wireMaps.set(artifacts.witnessMap, kept);
+  }
+  return selectWires(full, kept);
+}
+
+const wireMaps = new Map<string, Uint32Array>();
+
+/**
+ * The .wtns of only the `kept` wires, in order. Format (snarkjs): "wtns", version, section count,
+ * then sections (u32 type, u64 size, bytes): 1 = n8, prime, count; 2 = the values, n8 bytes each.
+ */
+function selectWires(full: Uint8Array, kept: Uint32Array): Uint8Array {
+  const view = new DataView(full.buffer, full.byteOffset, full.byteLength);
+  let pos = 12;
+  let n8 = 0;
+  let header: Uint8Array | undefined;
+  let values: Uint8Array | undefined;
+  const sections = view.getUint32(8, true);
+  for (let i = 0; i < sections; i++) {
+    const type = view.getUint32(pos, true);
+    const size = Number(view.getBigUint64(pos + 4, true));
+    const body = full.subarray(pos + 12, pos + 12 + size);
+    if (type === 1) {
+      header = body;
+      n8 = view.getUint32(pos + 12, true);
+    }
+    if (type === 2) values = body;
+    pos += 12 + size;
+  }
+  if (!header || !values || n8 === 0) throw new WitnessGenerationError('malformed witness from the circuit wasm');
+  const outHeader = new Uint8Array(header);
+  new DataView(outHeader.buffer).setUint32(4 + n8, kept.length, true);
+  const outValues = new Uint8Array(kept.length * n8);
+  for (let i = 0; i < kept.length; i++) {
+    const from = kept[i]! * n8;
+    outValues.set(values.subarray(from, from + n8), i * n8);
+  }
+  const out = new Uint8Array(12 + 12 + outHeader.length + 12 + outValues.length);
+  const w = new DataView(out.buffer);
+  out.set(full.subarray(0, 8)); // magic and version
+  w.setUint32(8, 2, true);
+  let at = 12;
+  for (const [type, body] of [
+    [1, outHeader],
+    [2, outValues],
+  ] as const) {
+    w.setUint32(at, type, true);
+    w.setBigUint64(at + 4, BigInt(body.length), true);
+    out.set(body, at + 12);
+    at += 12 + body.length;
+  }
+  return out;
 }
 
 export async function proveBatch(artifacts: ProvingArtifacts, input: object): Promise<BatchProof> {
