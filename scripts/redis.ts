@@ -1,0 +1,677 @@
+/**
+ * A local Redis for `npm start` and the tests: finds `redis-server` (installing the Debian package
+ * when it is missing and we may), starts it on a loopback port with command-line config only, and
+ * checks an external server given by REDIS_URL. BullMQ needs `maxmemory-policy noeviction`.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants as fsConstants, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { connect as netConnect, createServer, isIP, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { delimiter, join, resolve } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
+
+export class RedisError extends Error {
+  override readonly name = 'RedisError';
+}
+
+export interface FindRedisOptions {
+  /** Install the Debian package when redis-server is missing (root + apt-get only); default true. */
+  install?: boolean;
+  /** Receives progress lines (the apt-get output while installing). */
+  log?: (line: string) => void;
+}
+
+export interface RedisOptions {
+  port: number;
+  /** Interface to listen on; 127.0.0.1 unless told. */
+  host?: string;
+  /**
+   * Keep the data here (append-only file, fsync every second; written out on stop) so a restart on
+   * the same dir resumes it. Without it the server keeps nothing on disk.
+   */
+  dataDir?: string;
+  /** Used in logs and errors; also names the env var suggested when the port is busy (<NAME>_PORT, REDIS_PORT unless told). */
+  name?: string;
+  /** Receives redis-server's output lines (it logs at level warning) and lifecycle notes. */
+  log?: (line: string) => void;
+  /** The redis-server to run; found (or installed) with findRedisServer when not given. */
+  binary?: string;
+  /** Passed to findRedisServer when binary is not given; default true. */
+  install?: boolean;
+  /** How long to wait for PING to answer PONG; default 15 000 ms. */
+  readyTimeoutMs?: number;
+}
+
+export interface RedisExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  /** True when the exit was asked for through stop(). */
+  readonly expected: boolean;
+}
+
+export interface RedisServer {
+  readonly name: string;
+  /** redis://host:port, for ioredis / BullMQ (REDIS_URL). */
+  readonly url: string;
+  readonly host: string;
+  readonly port: number;
+  readonly pid: number;
+  /** Resolves when the process has exited, whether through stop() or not. */
+  readonly exited: Promise<RedisExit>;
+  /** SIGTERM (Redis flushes and fsyncs its append-only file), up to 5 s grace, then SIGKILL. Idempotent. */
+  stop(): Promise<void>;
+}
+
+const STOP_GRACE_MS = 5_000;
+const OUTPUT_TAIL_LINES = 20;
+/** Where the Debian package's service listens. */
+const DEBIAN_SERVICE_PORT = 6379;
+const HOW_TO_GET_REDIS =
+  'install it (Debian/Ubuntu: sudo apt-get install redis-server; macOS: brew install redis) ' +
+  'or set REDIS_URL to a running Redis (with maxmemory-policy noeviction)';
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const seconds = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
+
+// ---------------------------------------------------------------------------------------------
+// Finding and installing redis-server
+
+/** PATH entries, then the usual system dirs (PATH may lack sbin for non-login shells). */
+function findExecutable(name: string): string | undefined {
+  const dirs = [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), '/usr/bin', '/usr/sbin', '/usr/local/bin'];
+  const file = process.platform === 'win32' ? `${name}.exe` : name;
+  for (const dir of dirs) {
+    const candidate = join(dir, file);
+    try {
+      accessSync(candidate, fsConstants.X_OK);
+      if (statSync(candidate).isFile()) return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/** Runs a command, sending each output line to log; rejects with the tail of its output on failure. */
+function runLogged(command: string, args: string[], env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<void> {
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const tail: string[] = [];
+    const pipeLines = (stream: NodeJS.ReadableStream | null) => {
+      let buffered = '';
+      stream?.setEncoding('utf8');
+      stream?.on('data', (chunk: string) => {
+        buffered += chunk;
+        const parts = buffered.split(/\r?\n|\r/);
+        buffered = parts.pop() ?? '';
+        for (const raw of parts) {
+          const line = raw.trimEnd();
+          if (!line) continue;
+          tail.push(line);
+          if (tail.length > OUTPUT_TAIL_LINES) tail.shift();
+          log(line);
+        }
+      });
+    };
+    pipeLines(child.stdout);
+    pipeLines(child.stderr);
+    const what = `${command} ${args.join(' ')}`;
+    child.once('error', (err) => reject(new RedisError(`could not run ${what}: ${err.message}`)));
+    child.once('close', (code, signal) => {
+      if (code === 0) resolveRun();
+      else reject(new RedisError(`${what} failed (${describeExit(code, signal)})${tail.length ? `:\n    ${tail.join('\n    ')}` : ''}`));
+    });
+  });
+}
+
+/** Runs a command quietly; resolves with its exit code (or -1 when it could not be run). */
+function runQuiet(command: string, args: string[], timeoutMs = 15_000): Promise<number> {
+  return new Promise((resolveRun) => {
+    execFile(command, args, { timeout: timeoutMs }, (err) => {
+      if (!err) resolveRun(0);
+      else resolveRun(typeof err.code === 'number' ? err.code : -1);
+    });
+  });
+}
+
+/** True when apt knows an installable candidate for the package (its package lists are present). */
+function aptKnows(aptCache: string | undefined, pkg: string): Promise<boolean> {
+  if (!aptCache) return Promise.resolve(false);
+  return new Promise((resolveKnown) => {
+    execFile(aptCache, ['policy', pkg], { timeout: 30_000 }, (err, stdout) => {
+      const candidate = /Candidate:\s*(\S+)/.exec(stdout ?? '')?.[1];
+      resolveKnown(!err && candidate !== undefined && candidate !== '(none)');
+    });
+  });
+}
+
+/** True when something accepts TCP connections on host:port. */
+function isListening(port: number, host = '127.0.0.1', timeoutMs = 500): Promise<boolean> {
+  return new Promise((resolveListening) => {
+    const socket = netConnect({ port, host });
+    const done = (listening: boolean) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolveListening(listening);
+    };
+    const timer = setTimeout(() => done(false), timeoutMs);
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return true;
+    if (Date.now() > deadline) return false;
+    await sleep(100);
+  }
+}
+
+/**
+ * Debian's postinst starts (and enables) the redis-server service on 6379 where services may start.
+ * Our scripts run their own servers, so stop one that the install left running. A server that was
+ * listening before the install is not ours to touch.
+ */
+async function stopServiceStartedByInstall(listeningBefore: boolean, log: (line: string) => void): Promise<void> {
+  const port = DEBIAN_SERVICE_PORT;
+  if (listeningBefore) {
+    log(`something was already listening on port ${port} before the install; leaving it alone`);
+    return;
+  }
+  // The init script returns once the daemon forks; give it a moment to listen.
+  if (!(await waitFor(() => isListening(port), 2_000))) return;
+  log(`the package started its redis-server service on port ${port}; stopping it (the scripts run their own servers)`);
+  const closed = () => isListening(port).then((l) => !l);
+  const systemctl = findExecutable('systemctl');
+  if (systemctl && existsSync('/run/systemd/system')) {
+    // systemd would restart a server that merely shut down (Restart=always).
+    await runQuiet(systemctl, ['stop', 'redis-server.service']);
+    if (await waitFor(closed, 3_000)) return;
+  }
+  const redisCli = findExecutable('redis-cli');
+  if (redisCli) {
+    await runQuiet(redisCli, ['-h', '127.0.0.1', '-p', String(port), 'shutdown', 'nosave']);
+    if (await waitFor(closed, 3_000)) return;
+  }
+  const service = findExecutable('service');
+  if (service) {
+    await runQuiet(service, ['redis-server', 'stop']);
+    if (await waitFor(closed, 3_000)) return;
+  }
+  log(`warning: could not stop the redis-server service on port ${port}; stop it with: service redis-server stop`);
+}
+
+async function installRedisServer(log: (line: string) => void): Promise<string> {
+  const aptGet = findExecutable('apt-get');
+  if (process.platform !== 'linux' || !aptGet) {
+    throw new RedisError(`redis-server was not found on PATH and there is no apt-get here to install it: ${HOW_TO_GET_REDIS}`);
+  }
+  if (process.getuid?.() !== 0) {
+    throw new RedisError(`redis-server was not found on PATH, and installing it needs root (this process is not): ${HOW_TO_GET_REDIS}`);
+  }
+  const started = Date.now();
+  const listeningBefore = await isListening(DEBIAN_SERVICE_PORT);
+  const env: NodeJS.ProcessEnv = { ...process.env, DEBIAN_FRONTEND: 'noninteractive', NEEDRESTART_MODE: 'a' };
+  const apt = (args: string[]) => runLogged(aptGet, args, env, (line) => log(`apt-get: ${line}`));
+  const install = () =>
+    apt([
+      'install',
+      '-y',
+      '--no-install-recommends',
+      // Wait for another apt/dpkg (or a parallel test worker) instead of failing on the lock.
+      '-o',
+      'DPkg::Lock::Timeout=300',
+      '-o',
+      'Dpkg::Options::=--force-confdef',
+      '-o',
+      'Dpkg::Options::=--force-confold',
+      'redis-server',
+    ]);
+
+  log('redis-server not found: installing the Debian package redis-server');
+  let updated = false;
+  if (!(await aptKnows(findExecutable('apt-cache'), 'redis-server'))) {
+    log('apt does not know redis-server yet: apt-get update');
+    await apt(['update']);
+    updated = true;
+  }
+  try {
+    await install();
+  } catch (err) {
+    if (updated) throw err;
+    // Old package lists name files the mirror no longer has: refresh them and try once more.
+    log(`install failed (${err instanceof Error ? err.message.split('\n')[0] : String(err)}); apt-get update and retrying`);
+    await apt(['update']);
+    await install();
+  }
+  await stopServiceStartedByInstall(listeningBefore, log);
+  const binary = findExecutable('redis-server');
+  if (!binary) {
+    throw new RedisError(`apt-get installed redis-server but no redis-server executable is on PATH or in /usr/bin: ${HOW_TO_GET_REDIS}`);
+  }
+  log(`installed ${binary} in ${seconds(started)}`);
+  return binary;
+}
+
+let cachedServer: string | undefined;
+let installing: Promise<string> | undefined;
+
+/**
+ * The redis-server executable: from PATH (or /usr/bin, /usr/sbin, /usr/local/bin); when missing and
+ * install is not false, installs the Debian package (as root, with apt-get), leaving no service of
+ * its own running on 6379. Throws RedisError saying how to get one otherwise.
+ */
+export async function findRedisServer(opts: FindRedisOptions = {}): Promise<string> {
+  if (cachedServer && existsSync(cachedServer)) return cachedServer;
+  const found = findExecutable('redis-server');
+  if (found) return (cachedServer = found);
+  if (opts.install === false) throw new RedisError(`redis-server was not found on PATH: ${HOW_TO_GET_REDIS}`);
+  const log = (line: string) => opts.log?.(`[redis] ${line}`);
+  // Concurrent callers share one install.
+  installing ??= installRedisServer(log).finally(() => {
+    installing = undefined;
+  });
+  return (cachedServer = await installing);
+}
+
+// ---------------------------------------------------------------------------------------------
+// A minimal RESP2 client: enough for PING, INFO and CONFIG GET without a connection pool or retries.
+
+class ReplyError {
+  constructor(readonly message: string) {}
+}
+type Reply = string | number | null | ReplyError | Reply[];
+
+interface Endpoint {
+  host: string;
+  port: number;
+  tls?: boolean;
+}
+
+function encodeCommand(args: string[]): string {
+  return `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`;
+}
+
+/** Parses one reply at pos: [reply, next position], or undefined when more bytes are needed. */
+function parseReply(buf: Buffer, pos: number): [Reply, number] | undefined {
+  if (pos >= buf.length) return undefined;
+  const type = String.fromCharCode(buf[pos] ?? 0);
+  if (!'+-:$*'.includes(type)) throw new Error(`got ${JSON.stringify(buf.toString('utf8', pos, pos + 40).split('\r\n')[0])}`);
+  const eol = buf.indexOf('\r\n', pos);
+  if (eol < 0) return undefined;
+  const line = buf.toString('utf8', pos + 1, eol);
+  const after = eol + 2;
+  switch (type) {
+    case '+':
+      return [line, after];
+    case '-':
+      return [new ReplyError(line), after];
+    case ':':
+      return [Number(line), after];
+    case '$': {
+      const length = Number(line);
+      if (length < 0) return [null, after];
+      if (buf.length < after + length + 2) return undefined;
+      return [buf.toString('utf8', after, after + length), after + length + 2];
+    }
+    case '*': {
+      const count = Number(line);
+      if (count < 0) return [null, after];
+      const items: Reply[] = [];
+      let next = after;
+      for (let i = 0; i < count; i++) {
+        const item = parseReply(buf, next);
+        if (!item) return undefined;
+        items.push(item[0]);
+        next = item[1];
+      }
+      return [items, next];
+    }
+    default:
+      return undefined; // unreachable: checked above
+  }
+}
+
+/**
+ * Sends the commands pipelined on one connection and resolves with their replies (error replies as
+ * ReplyError). Rejects with an Error carrying code (ECONNREFUSED, ETIMEDOUT, ...) when the server
+ * cannot be reached or does not answer within timeoutMs.
+ */
+function sendCommands(endpoint: Endpoint, commands: string[][], timeoutMs: number): Promise<Reply[]> {
+  return new Promise((resolveReplies, reject) => {
+    const socket: Socket = endpoint.tls
+      ? tlsConnect({ host: endpoint.host, port: endpoint.port, ...(isIP(endpoint.host) ? {} : { servername: endpoint.host }) })
+      : netConnect({ host: endpoint.host, port: endpoint.port });
+    let buffer = Buffer.alloc(0);
+    let pos = 0;
+    const replies: Reply[] = [];
+    let settled = false;
+    const finish = (err?: Error) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      if (err) reject(err);
+      else resolveReplies(replies);
+    };
+    const timer = setTimeout(() => {
+      finish(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' }));
+    }, timeoutMs);
+    socket.once(endpoint.tls ? 'secureConnect' : 'connect', () => socket.write(commands.map(encodeCommand).join('')));
+    socket.on('data', (chunk: Buffer) => {
+      buffer = Buffer.concat([buffer, chunk]);
+      try {
+        for (let parsed = parseReply(buffer, pos); parsed; parsed = parseReply(buffer, pos)) {
+          replies.push(parsed[0]);
+          pos = parsed[1];
+          if (replies.length === commands.length) return finish();
+        }
+      } catch (err) {
+        finish(Object.assign(err as Error, { code: 'EPROTO' }));
+      }
+    });
+    socket.once('error', (err) => finish(err));
+    socket.once('close', () => finish(Object.assign(new Error('connection closed before the server answered'), { code: 'ECONNRESET' })));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// An external Redis (REDIS_URL)
+
+interface UrlTarget extends Endpoint {
+  username?: string;
+  password?: string;
+  db?: number;
+}
+
+/** The URL with its password replaced, for messages. */
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return url.replace(/\/\/[^@/]*@/, '//***@');
+  }
+}
+
+function parseRedisUrl(url: string): UrlTarget {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new RedisError(`REDIS_URL ${redactUrl(url)} is not a URL: expected redis://[[user]:password@]host[:port][/db]`);
+  }
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') {
+    throw new RedisError(`REDIS_URL ${redactUrl(url)} must start with redis:// (or rediss:// for TLS)`);
+  }
+  const path = u.pathname.replace(/^\//, '');
+  if (path && !/^\d+$/.test(path)) throw new RedisError(`REDIS_URL ${redactUrl(url)}: the path must be a database number, like /0`);
+  return {
+    host: u.hostname.replace(/^\[(.*)\]$/, '$1') || '127.0.0.1',
+    port: u.port ? Number(u.port) : 6379,
+    tls: u.protocol === 'rediss:',
+    username: u.username ? decodeURIComponent(u.username) : undefined,
+    password: u.password ? decodeURIComponent(u.password) : undefined,
+    db: path ? Number(path) : undefined,
+  };
+}
+
+/**
+ * Checks that the Redis at url answers PING (authenticating and selecting the db the URL names).
+ * Throws RedisError when it cannot be reached or refuses us; only warns (through log, else
+ * console.warn) when its maxmemory-policy is not noeviction, which BullMQ needs.
+ */
+export async function pingRedis(url: string, timeoutMs = 2_000, log?: (line: string) => void): Promise<void> {
+  const target = parseRedisUrl(url);
+  const shown = redactUrl(url);
+  const warn = (line: string) => (log ? log(`[redis] ${line}`) : console.warn(`[redis] ${line}`));
+  const commands: string[][] = [];
+  if (target.password !== undefined) {
+    commands.push(target.username ? ['AUTH', target.username, target.password] : ['AUTH', target.password]);
+  }
+  if (target.db !== undefined) commands.push(['SELECT', String(target.db)]);
+  commands.push(['PING'], ['CONFIG', 'GET', 'maxmemory-policy']);
+
+  let replies: Reply[];
+  try {
+    replies = await sendCommands(target, commands, timeoutMs);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const why = e.code === 'EPROTO' ? `it does not speak the Redis protocol: ${e.message}` : `${e.code ?? 'error'}: ${e.message}`;
+    throw new RedisError(`Redis at ${shown} is unreachable (${why}); start it, fix REDIS_URL, or unset REDIS_URL to run a local redis-server`);
+  }
+  let i = 0;
+  if (target.password !== undefined) {
+    const auth = replies[i++];
+    if (auth instanceof ReplyError) throw new RedisError(`Redis at ${shown} refused the credentials in REDIS_URL: ${auth.message}`);
+  }
+  if (target.db !== undefined) {
+    const select = replies[i++];
+    if (select instanceof ReplyError) throw new RedisError(`Redis at ${shown} refused database ${target.db}: ${select.message}`);
+  }
+  const pong = replies[i++];
+  if (pong instanceof ReplyError && pong.message.startsWith('NOAUTH')) {
+    throw new RedisError(`Redis at ${shown} needs a password: put it in REDIS_URL as redis://:PASSWORD@host:port (or redis://USER:PASSWORD@...)`);
+  }
+  if (pong !== 'PONG') {
+    const got = pong instanceof ReplyError ? pong.message : JSON.stringify(pong);
+    throw new RedisError(`Redis at ${shown} did not answer PING with PONG: ${got}`);
+  }
+  const policy = replies[i];
+  if (policy instanceof ReplyError || !Array.isArray(policy) || typeof policy[1] !== 'string') {
+    const why = policy instanceof ReplyError ? policy.message : 'no answer';
+    warn(`could not read maxmemory-policy of ${shown} (${why}); BullMQ needs noeviction: make sure the server runs with it`);
+  } else if (policy[1] !== 'noeviction') {
+    warn(
+      `Redis at ${shown} has maxmemory-policy ${policy[1]}; BullMQ needs noeviction or it may lose jobs ` +
+        `(CONFIG SET maxmemory-policy noeviction, or set it in redis.conf)`,
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A local redis-server
+
+/** Children still running; signalled by the process 'exit' safety net below. */
+const live = new Set<ChildProcess>();
+let safetyNetInstalled = false;
+
+function installSafetyNet(): void {
+  if (safetyNetInstalled) return;
+  safetyNetInstalled = true;
+  // Runs on normal exit, process.exit() and uncaught exceptions. Only synchronous work is possible
+  // here: SIGTERM lets redis-server flush its append-only file and exit on its own. A parent killed
+  // with SIGKILL (or by a signal it does not handle) cannot clean up; its servers then keep running.
+  process.on('exit', () => {
+    for (const child of live) {
+      try {
+        child.kill('SIGTERM');
+      } catch {
+        // already gone
+      }
+    }
+  });
+}
+
+/** Tries to bind host:port; undefined when that works, else the error code (EADDRINUSE, EACCES, ...). */
+function probePort(port: number, host: string): Promise<string | undefined> {
+  return new Promise((resolvePort) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', (err: NodeJS.ErrnoException) => resolvePort(err.code ?? err.message));
+    server.listen({ port, host, exclusive: true }, () => server.close(() => resolvePort(undefined)));
+  });
+}
+
+function envName(name: string | undefined): string {
+  return name ? name.toUpperCase().replace(/[^A-Z0-9]+/g, '_') : 'REDIS';
+}
+
+/** Throws RedisError when host:port cannot be bound, naming the <NAME>_PORT / <NAME>_HOST variable to change. */
+async function assertPortFree(port: number, host: string, name: string | undefined): Promise<void> {
+  const code = await probePort(port, host);
+  if (code === undefined) return;
+  const env = envName(name);
+  if (code === 'EADDRINUSE') {
+    throw new RedisError(
+      `port ${port} is in use: is another Redis running? set ${env}_PORT to another port, or REDIS_URL to use a running Redis`,
+    );
+  }
+  throw new RedisError(`cannot listen on ${host}:${port} (${code}): set ${code === 'EACCES' ? `${env}_PORT` : `${env}_HOST`}`);
+}
+
+function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
+  return signal ? `signal ${signal}` : `code ${code}`;
+}
+
+/**
+ * Starts redis-server on host:port (command-line config, no config file): protected mode, no
+ * eviction (BullMQ), warnings only, and either no persistence or an append-only file in dataDir.
+ * Resolves once PING answers PONG from this very process.
+ */
+export async function startRedis(opts: RedisOptions): Promise<RedisServer> {
+  const host = opts.host ?? '127.0.0.1';
+  const port = opts.port;
+  const name = opts.name ?? `redis:${port}`;
+  const url = `redis://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const note = (line: string) => opts.log?.(`[${name}] ${line}`);
+
+  await assertPortFree(port, host, opts.name);
+  const binary = opts.binary ?? (await findRedisServer({ install: opts.install, log: opts.log }));
+
+  // Without dataDir nothing is saved; a private scratch dir still keeps a stray SAVE out of the cwd.
+  const scratchDir = opts.dataDir ? undefined : mkdtempSync(join(tmpdir(), `redis-${port}-`));
+  const dir = opts.dataDir ? resolve(opts.dataDir) : (scratchDir as string);
+  mkdirSync(dir, { recursive: true });
+  const args = [
+    '--port', String(port),
+    '--bind', host,
+    '--protected-mode', 'yes',
+    '--daemonize', 'no',
+    '--dir', dir,
+    '--save', '',
+    '--appendonly', opts.dataDir ? 'yes' : 'no',
+    '--appendfsync', 'everysec',
+    '--maxmemory-policy', 'noeviction',
+    '--loglevel', 'warning',
+  ]; // prettier-ignore
+
+  const child = spawn(binary, args, {
+    cwd: dir,
+    // Own process group: a Ctrl-C in the terminal reaches the parent, which stops the services in
+    // order; the 'exit' safety net covers the parent going away.
+    detached: process.platform !== 'win32',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  installSafetyNet();
+  live.add(child);
+
+  // redis-server logs to stdout; config errors go to stderr. Keep the tail of both for errors.
+  const outputTail: string[] = [];
+  const lines = (stream: NodeJS.ReadableStream | null) => {
+    let buffered = '';
+    stream?.setEncoding('utf8');
+    stream?.on('data', (chunk: string) => {
+      buffered += chunk;
+      const parts = buffered.split('\n');
+      buffered = parts.pop() ?? '';
+      for (const raw of parts) {
+        const line = raw.trimEnd();
+        if (!line) continue;
+        outputTail.push(line);
+        if (outputTail.length > OUTPUT_TAIL_LINES) outputTail.shift();
+        opts.log?.(`[${name}] ${line}`);
+      }
+    });
+  };
+  lines(child.stdout);
+  lines(child.stderr);
+  const tail = () => (outputTail.length ? `\n  redis-server output:\n    ${outputTail.join('\n    ')}` : '');
+
+  let stopping = false;
+  let ready = false;
+  let spawnError: Error | undefined;
+  const cleanUp = () => {
+    live.delete(child);
+    if (scratchDir) rmSync(scratchDir, { recursive: true, force: true });
+  };
+  const exited = new Promise<RedisExit>((resolveExit) => {
+    child.once('error', (err) => {
+      // spawn failure (ENOENT, EACCES): no 'exit' follows
+      spawnError = err;
+      cleanUp();
+      resolveExit({ code: null, signal: null, expected: stopping });
+    });
+    child.once('exit', (code, signal) => {
+      cleanUp();
+      const expected = stopping;
+      if (!expected && ready) {
+        const msg = `[${name}] redis-server exited unexpectedly (${describeExit(code, signal)})${tail()}`;
+        if (opts.log) opts.log(msg);
+        else console.error(msg);
+      }
+      resolveExit({ code, signal, expected });
+    });
+  });
+
+  let stopPromise: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopPromise ??= (async () => {
+      stopping = true;
+      if (child.exitCode !== null || child.signalCode !== null || spawnError) {
+        await exited;
+        return;
+      }
+      child.kill('SIGTERM');
+      let timer: NodeJS.Timeout | undefined;
+      const graceful = await Promise.race([
+        exited.then(() => true),
+        new Promise<boolean>((r) => {
+          timer = setTimeout(() => r(false), STOP_GRACE_MS);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (!graceful) {
+        note(`did not exit within ${STOP_GRACE_MS / 1000} s of SIGTERM; killing`);
+        child.kill('SIGKILL');
+        await exited;
+      }
+    })());
+
+  // Wait for PONG from this process (INFO's process_id: not another server that took the port
+  // meanwhile), or for the process to die trying. LOADING (replaying the AOF) means keep waiting.
+  const timeoutMs = opts.readyTimeoutMs ?? 15_000;
+  const deadline = Date.now() + timeoutMs;
+  let died: RedisExit | undefined;
+  void exited.then((e) => (died = e));
+  for (;;) {
+    if (spawnError) throw new RedisError(`${name}: could not start ${binary}: ${spawnError.message}`);
+    if (died) {
+      throw new RedisError(`${name}: redis-server exited during startup (${describeExit(died.code, died.signal)}) on ${url}${tail()}`);
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new RedisError(`${name}: redis-server did not answer PING on ${url} within ${timeoutMs / 1000} s${tail()}`);
+    }
+    let answeredPid: number | undefined;
+    try {
+      const [pong, info] = await sendCommands({ host, port }, [['PING'], ['INFO', 'server']], 1_000);
+      if (pong === 'PONG' && typeof info === 'string') answeredPid = Number(/process_id:(\d+)/.exec(info)?.[1]);
+    } catch {
+      // not listening yet
+    }
+    if (answeredPid !== undefined) {
+      if (answeredPid === child.pid) break;
+      await stop();
+      throw new RedisError(`${name}: ${url} is answered by another Redis (pid ${answeredPid}): set ${envName(opts.name)}_PORT to a free port`);
+    }
+    await sleep(100);
+  }
+  ready = true;
+  note(`listening on ${url} (pid ${child.pid}, ${opts.dataDir ? `append-only file in ${dir}` : 'no persistence'})`);
+
+  return { name, url, host, port, pid: child.pid ?? -1, exited, stop };
+}
