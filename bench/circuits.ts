@@ -7,7 +7,7 @@
  * one warm-up proof first; for large ones the first proof is the figure (its warm-up share is small).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ContractFactory, JsonRpcProvider, NonceManager, Wallet } from 'ethers';
@@ -140,9 +140,14 @@ async function main(argv: string[]): Promise<void> {
   ]);
   const header = ['profile', 'constraints', 'per slot', 'witness ms', 'prove ms', 'prove vs baseline', 'verify ms', 'peak RSS MB', 'verifyProof gas'];
   console.log(`| ${header.join(' | ')} |\n|${header.map(() => '---').join('|')}|\n${rows.map((r) => `| ${r.join(' | ')} |`).join('\n')}`);
+  // Results accumulate per profile across runs (prod is measured on its own: it takes minutes).
   const out = join(here, 'results', 'circuits.json');
   mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, JSON.stringify({ measuredAt: new Date().toISOString(), results }, null, 2));
+  const measuredAt = new Date().toISOString();
+  const previous = existsSync(out) ? (JSON.parse(readFileSync(out, 'utf8')) as { results?: (Measurement & { measuredAt?: string })[] }).results ?? [] : [];
+  const merged = new Map(previous.map((m) => [m.profile, m]));
+  for (const m of results) merged.set(m.profile, { ...m, measuredAt });
+  writeFileSync(out, JSON.stringify({ results: [...merged.values()] }, null, 2));
   console.error(`[bench] wrote ${out}`);
 }
 
