@@ -3,12 +3,13 @@
  * when it is missing and we may), starts it on a loopback port with command-line config only, and
  * checks an external server given by REDIS_URL. BullMQ needs `maxmemory-policy noeviction`.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { accessSync, constants as fsConstants, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { connect as netConnect, createServer, isIP, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
+import { describeExit, spawnManaged, type ServiceExit } from './devnet/service.js';
 
 export class RedisError extends Error {
   override readonly name = 'RedisError';
@@ -42,12 +43,7 @@ export interface RedisOptions {
   readyTimeoutMs?: number;
 }
 
-export interface RedisExit {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-  /** True when the exit was asked for through stop(). */
-  readonly expected: boolean;
-}
+export type RedisExit = ServiceExit;
 
 export interface RedisServer {
   readonly name: string;
@@ -475,27 +471,6 @@ export async function pingRedis(url: string, timeoutMs = 2_000, log?: (line: str
 // ---------------------------------------------------------------------------------------------
 // A local redis-server
 
-/** Children still running; signalled by the process 'exit' safety net below. */
-const live = new Set<ChildProcess>();
-let safetyNetInstalled = false;
-
-function installSafetyNet(): void {
-  if (safetyNetInstalled) return;
-  safetyNetInstalled = true;
-  // Runs on normal exit, process.exit() and uncaught exceptions. Only synchronous work is possible
-  // here: SIGTERM lets redis-server flush its append-only file and exit on its own. A parent killed
-  // with SIGKILL (or by a signal it does not handle) cannot clean up; its servers then keep running.
-  process.on('exit', () => {
-    for (const child of live) {
-      try {
-        child.kill('SIGTERM');
-      } catch {
-        // already gone
-      }
-    }
-  });
-}
-
 /** Tries to bind host:port; undefined when that works, else the error code (EADDRINUSE, EACCES, ...). */
 function probePort(port: number, host: string): Promise<string | undefined> {
   return new Promise((resolvePort) => {
@@ -521,10 +496,6 @@ async function assertPortFree(port: number, host: string, name: string | undefin
     );
   }
   throw new RedisError(`cannot listen on ${host}:${port} (${code}): set ${code === 'EACCES' ? `${env}_PORT` : `${env}_HOST`}`);
-}
-
-function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
-  return signal ? `signal ${signal}` : `code ${code}`;
 }
 
 /**
@@ -559,96 +530,32 @@ export async function startRedis(opts: RedisOptions): Promise<RedisServer> {
     '--loglevel', 'warning',
   ]; // prettier-ignore
 
-  const child = spawn(binary, args, {
-    cwd: dir,
-    // Own process group: a Ctrl-C in the terminal reaches the parent, which stops the services in
-    // order; the 'exit' safety net covers the parent going away.
-    detached: process.platform !== 'win32',
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  installSafetyNet();
-  live.add(child);
-
   // redis-server logs to stdout; config errors go to stderr. Keep the tail of both for errors.
-  const outputTail: string[] = [];
-  const lines = (stream: NodeJS.ReadableStream | null) => {
-    let buffered = '';
-    stream?.setEncoding('utf8');
-    stream?.on('data', (chunk: string) => {
-      buffered += chunk;
-      const parts = buffered.split('\n');
-      buffered = parts.pop() ?? '';
-      for (const raw of parts) {
-        const line = raw.trimEnd();
-        if (!line) continue;
-        outputTail.push(line);
-        if (outputTail.length > OUTPUT_TAIL_LINES) outputTail.shift();
-        opts.log?.(`[${name}] ${line}`);
-      }
-    });
-  };
-  lines(child.stdout);
-  lines(child.stderr);
-  const tail = () => (outputTail.length ? `\n  redis-server output:\n    ${outputTail.join('\n    ')}` : '');
-
-  let stopping = false;
-  let ready = false;
-  let spawnError: Error | undefined;
-  const cleanUp = () => {
-    live.delete(child);
-    if (scratchDir) rmSync(scratchDir, { recursive: true, force: true });
-  };
-  const exited = new Promise<RedisExit>((resolveExit) => {
-    child.once('error', (err) => {
-      // spawn failure (ENOENT, EACCES): no 'exit' follows
-      spawnError = err;
-      cleanUp();
-      resolveExit({ code: null, signal: null, expected: stopping });
-    });
-    child.once('exit', (code, signal) => {
-      cleanUp();
-      const expected = stopping;
-      if (!expected && ready) {
-        const msg = `[${name}] redis-server exited unexpectedly (${describeExit(code, signal)})${tail()}`;
-        if (opts.log) opts.log(msg);
-        else console.error(msg);
-      }
-      resolveExit({ code, signal, expected });
-    });
+  const proc = spawnManaged({
+    name,
+    what: 'redis-server',
+    binary,
+    args,
+    cwd: dir,
+    stopSignal: 'SIGTERM',
+    graceMs: STOP_GRACE_MS,
+    tailLines: OUTPUT_TAIL_LINES,
+    tailStreams: 'both',
+    log: opts.log,
+    onExit: () => {
+      if (scratchDir) rmSync(scratchDir, { recursive: true, force: true });
+    },
   });
-
-  let stopPromise: Promise<void> | undefined;
-  const stop = (): Promise<void> =>
-    (stopPromise ??= (async () => {
-      stopping = true;
-      if (child.exitCode !== null || child.signalCode !== null || spawnError) {
-        await exited;
-        return;
-      }
-      child.kill('SIGTERM');
-      let timer: NodeJS.Timeout | undefined;
-      const graceful = await Promise.race([
-        exited.then(() => true),
-        new Promise<boolean>((r) => {
-          timer = setTimeout(() => r(false), STOP_GRACE_MS);
-        }),
-      ]);
-      clearTimeout(timer);
-      if (!graceful) {
-        note(`did not exit within ${STOP_GRACE_MS / 1000} s of SIGTERM; killing`);
-        child.kill('SIGKILL');
-        await exited;
-      }
-    })());
+  const { tail, stop } = proc;
 
   // Wait for PONG from this process (INFO's process_id: not another server that took the port
   // meanwhile), or for the process to die trying. LOADING (replaying the AOF) means keep waiting.
   const timeoutMs = opts.readyTimeoutMs ?? 15_000;
   const deadline = Date.now() + timeoutMs;
-  let died: RedisExit | undefined;
-  void exited.then((e) => (died = e));
   for (;;) {
+    const spawnError = proc.spawnError();
     if (spawnError) throw new RedisError(`${name}: could not start ${binary}: ${spawnError.message}`);
+    const died = proc.died();
     if (died) {
       throw new RedisError(`${name}: redis-server exited during startup (${describeExit(died.code, died.signal)}) on ${url}${tail()}`);
     }
@@ -664,14 +571,14 @@ export async function startRedis(opts: RedisOptions): Promise<RedisServer> {
       // not listening yet
     }
     if (answeredPid !== undefined) {
-      if (answeredPid === child.pid) break;
+      if (answeredPid === proc.child.pid) break;
       await stop();
       throw new RedisError(`${name}: ${url} is answered by another Redis (pid ${answeredPid}): set ${envName(opts.name)}_PORT to a free port`);
     }
     await sleep(100);
   }
-  ready = true;
-  note(`listening on ${url} (pid ${child.pid}, ${opts.dataDir ? `append-only file in ${dir}` : 'no persistence'})`);
+  proc.markReady();
+  note(`listening on ${url} (pid ${proc.child.pid}, ${opts.dataDir ? `append-only file in ${dir}` : 'no persistence'})`);
 
-  return { name, url, host, port, pid: child.pid ?? -1, exited, stop };
+  return { name, url, host, port, pid: proc.pid, exited: proc.exited, stop };
 }

@@ -2,12 +2,12 @@
  * One local EVM chain: an anvil process from the npm package `@foundry-rs/anvil`, started on a given
  * port and chain id, optionally persisting its state to a file so a restart resumes the chain.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { describeExit, spawnManaged, type ServiceExit } from './service.js';
 
 export interface AnvilOptions {
   chainId: number;
@@ -28,12 +28,7 @@ export interface AnvilOptions {
   readyTimeoutMs?: number;
 }
 
-export interface AnvilExit {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-  /** True when the exit was asked for through stop(). */
-  readonly expected: boolean;
-}
+export type AnvilExit = ServiceExit;
 
 export interface AnvilChain {
   readonly name: string;
@@ -52,27 +47,6 @@ export class AnvilError extends Error {
 
 const STOP_GRACE_MS = 5_000;
 const STDERR_TAIL_LINES = 20;
-
-/** Children still running; killed by the process 'exit' safety net below. */
-const live = new Set<ChildProcess>();
-let safetyNetInstalled = false;
-
-function installSafetyNet(): void {
-  if (safetyNetInstalled) return;
-  safetyNetInstalled = true;
-  // Runs on normal exit, process.exit() and uncaught exceptions. Only synchronous work is possible
-  // here: SIGINT lets anvil dump its state and exit on its own. A parent killed with SIGKILL cannot
-  // clean up; its anvil children then keep running until killed.
-  process.on('exit', () => {
-    for (const child of live) {
-      try {
-        child.kill('SIGINT');
-      } catch {
-        // already gone
-      }
-    }
-  });
-}
 
 function platformPackage(): string | undefined {
   const platform = ({ linux: 'linux', darwin: 'darwin', win32: 'win32' } as Partial<Record<NodeJS.Platform, string>>)[process.platform];
@@ -168,10 +142,6 @@ export async function rpcCall<T = unknown>(url: string, method: string, params: 
   return body.result as T;
 }
 
-function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
-  return signal ? `signal ${signal}` : `code ${code}`;
-}
-
 export async function startAnvil(opts: AnvilOptions): Promise<AnvilChain> {
   const host = opts.host ?? '127.0.0.1';
   const name = opts.name ?? `anvil:${opts.port}`;
@@ -189,92 +159,27 @@ export async function startAnvil(opts: AnvilOptions): Promise<AnvilChain> {
   }
   if (!opts.log) args.push('--silent');
 
-  const child = spawn(binary, args, {
-    // Own process group: a Ctrl-C in the terminal reaches the parent, which stops the chains in
-    // order; the 'exit' safety net covers the parent going away.
-    detached: process.platform !== 'win32',
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const proc = spawnManaged({
+    name,
+    what: 'anvil',
+    binary,
+    args,
+    stopSignal: 'SIGINT',
+    graceMs: STOP_GRACE_MS,
+    tailLines: STDERR_TAIL_LINES,
+    tailStreams: 'stderr',
+    log: opts.log,
   });
-  installSafetyNet();
-  live.add(child);
-
-  const stderrTail: string[] = [];
-  const lines = (stream: NodeJS.ReadableStream | null, isErr: boolean) => {
-    let buffered = '';
-    stream?.setEncoding('utf8');
-    stream?.on('data', (chunk: string) => {
-      buffered += chunk;
-      const parts = buffered.split('\n');
-      buffered = parts.pop() ?? '';
-      for (const raw of parts) {
-        const line = raw.trimEnd();
-        if (!line) continue;
-        if (isErr) {
-          stderrTail.push(line);
-          if (stderrTail.length > STDERR_TAIL_LINES) stderrTail.shift();
-        }
-        opts.log?.(`[${name}] ${line}`);
-      }
-    });
-  };
-  lines(child.stdout, false);
-  lines(child.stderr, true);
-  const tail = () => (stderrTail.length ? `\n  anvil stderr:\n    ${stderrTail.join('\n    ')}` : '');
-
-  let stopping = false;
-  let ready = false;
-  let spawnError: Error | undefined;
-  const exited = new Promise<AnvilExit>((resolveExit) => {
-    child.once('error', (err) => {
-      // spawn failure (ENOENT, EACCES): no 'exit' follows
-      spawnError = err;
-      live.delete(child);
-      resolveExit({ code: null, signal: null, expected: stopping });
-    });
-    child.once('exit', (code, signal) => {
-      live.delete(child);
-      const expected = stopping;
-      if (!expected && ready) {
-        const msg = `[${name}] anvil exited unexpectedly (${describeExit(code, signal)})${tail()}`;
-        if (opts.log) opts.log(msg);
-        else console.error(msg);
-      }
-      resolveExit({ code, signal, expected });
-    });
-  });
-
-  let stopPromise: Promise<void> | undefined;
-  const stop = (): Promise<void> =>
-    (stopPromise ??= (async () => {
-      stopping = true;
-      if (child.exitCode !== null || child.signalCode !== null || spawnError) {
-        await exited;
-        return;
-      }
-      child.kill('SIGINT');
-      let timer: NodeJS.Timeout | undefined;
-      const graceful = await Promise.race([
-        exited.then(() => true),
-        new Promise<boolean>((r) => {
-          timer = setTimeout(() => r(false), STOP_GRACE_MS);
-        }),
-      ]);
-      clearTimeout(timer);
-      if (!graceful) {
-        note(`did not exit within ${STOP_GRACE_MS / 1000} s of SIGINT; killing`);
-        child.kill('SIGKILL');
-        await exited;
-      }
-    })());
+  const { tail, stop } = proc;
 
   // Wait for the JSON-RPC endpoint, or for the process to die trying.
   const timeoutMs = opts.readyTimeoutMs ?? 20_000;
   const deadline = Date.now() + timeoutMs;
-  let died: AnvilExit | undefined;
-  void exited.then((e) => (died = e));
   let answered: string | undefined;
   while (!answered) {
+    const spawnError = proc.spawnError();
     if (spawnError) throw new AnvilError(`${name}: could not start ${binary}: ${spawnError.message}`);
+    const died = proc.died();
     if (died) {
       throw new AnvilError(`${name}: anvil exited during startup (${describeExit(died.code, died.signal)}) on ${url}${tail()}`);
     }
@@ -292,8 +197,8 @@ export async function startAnvil(opts: AnvilOptions): Promise<AnvilChain> {
     await stop();
     throw new AnvilError(`${name}: ${url} answered chain id ${Number(answered)}, expected ${opts.chainId}`);
   }
-  ready = true;
-  note(`listening on ${url} (chain id ${opts.chainId}, pid ${child.pid})`);
+  proc.markReady();
+  note(`listening on ${url} (chain id ${opts.chainId}, pid ${proc.child.pid})`);
 
-  return { name, chainId: opts.chainId, url, pid: child.pid ?? -1, exited, stop };
+  return { name, chainId: opts.chainId, url, pid: proc.pid, exited: proc.exited, stop };
 }
