@@ -1,8 +1,10 @@
 /**
- * Typed helpers around snarkjs for the TEST/DEVNET-ONLY BindingOnly circuit
- * (circuits/binding/binding_only.circom): it proves nothing about a batch, anyone with the zkey
- * can prove any input. It exists so the Rollup can be tested against a real Groth16 verifier
- * (contracts/src/verifiers/BindingOnlyVerifier.sol) until the real batch circuit replaces it.
+ * Groth16 plumbing shared by every circuit: the field bound, proof-to-calldata conversion and
+ * shutting snarkjs's workers down; plus the TEST-ONLY BindingOnly circuit
+ * (circuits/binding/binding_only.circom): it proves nothing about a batch, anyone with the zkey can
+ * prove any input. The contract unit tests use it to submit batches against a real Groth16
+ * verifier (contracts/src/verifiers/BindingOnlyVerifier.sol) without proving the batch circuit;
+ * batch proofs go through prover/prove.ts.
  *
  * The wasm, zkey and verification key are the committed outputs of circuits/binding/build.ts.
  * snarkjs starts bn128 worker threads on first use and keeps them alive; call shutdownProver()
@@ -88,7 +90,7 @@ function pair(values: string[] | undefined, what: string): [bigint, bigint] {
  */
 export function toSolidityProof(proof: SnarkjsProof, publicSignals: string[]): SolidityProof {
   if (publicSignals.length !== 1 || publicSignals[0] === undefined) {
-    throw new Error(`BindingOnly has exactly one public signal; got ${publicSignals.length}`);
+    throw new Error(`the rollup circuits have exactly one public signal; got ${publicSignals.length}`);
   }
   const pubSignal = BigInt(publicSignals[0]);
   assertFieldElement('public signal', pubSignal);
