@@ -54,8 +54,35 @@ function calculator(artifacts: ProvingArtifacts): Promise<WitnessCalculator> {
   return wc;
 }
 
+/**
+ * circom's witness calculator is one wasm instance per circuit, and calculateWTNSBin reads the
+ * result back after an await: two concurrent calls would overwrite each other's witness (a proof
+ * of the wrong batch). Witnesses are therefore computed one at a time per process; the Groth16
+ * step, on snarkjs's worker threads, still overlaps.
+ */
+let witnessTail: Promise<unknown> = Promise.resolve();
+
 /** Computes the witness (.wtns bytes) for a circuit input. */
-export async function computeWitness(artifacts: ProvingArtifacts, input: object): Promise<Uint8Array> {
+export function computeWitness(artifacts: ProvingArtifacts, input: object): Promise<Uint8Array> {
+  const run = witnessTail.then(() => computeWitnessNow(artifacts, input));
+  witnessTail = run.catch(() => undefined);
+  return run;
+}
+
+/**
+ * ffjavascript builds the bn128 curve and its worker pool on first use and caches it on globalThis
+ * only once built: two first proofs at once would build two pools, and only the cached one could be
+ * terminated (the process would never exit). The curve is acquired one caller at a time.
+ */
+let curveTail: Promise<unknown> = Promise.resolve();
+
+function acquireCurve(): Promise<unknown> {
+  const run = curveTail.then(() => snarkjs.curves.getCurveFromName('bn128'));
+  curveTail = run.catch(() => undefined);
+  return run;
+}
+
+async function computeWitnessNow(artifacts: ProvingArtifacts, input: object): Promise<Uint8Array> {
   const wc = await calculator(artifacts);
   let full: Uint8Array;
   try {
@@ -125,6 +152,7 @@ export async function proveBatch(artifacts: ProvingArtifacts, input: object): Pr
   const t0 = performance.now();
   const wtns = await computeWitness(artifacts, input);
   const t1 = performance.now();
+  await acquireCurve();
   // snarkjs reads files through fastfile, which also takes an in-memory buffer.
   const { proof, publicSignals } = await snarkjs.groth16.prove(artifacts.zkey, { type: 'mem', data: wtns });
   const t2 = performance.now();
