@@ -5,7 +5,7 @@
  * upload, update, grant and revoke; the grantee's for access and claim).
  */
 import { id, ZeroHash, type ContractTransactionResponse, type HDNodeWallet, type TransactionReceipt } from 'ethers';
-import { startTestChain, deploySettlement, babyJubKey, type TestChain, type SettlementContracts } from '../helpers/chain.js';
+import { useSettlementChain, babyJubKey } from '../helpers/chain.js';
 import { expectRevert } from '../helpers/revert.js';
 import { GasTable } from '../helpers/gas.js';
 
@@ -13,25 +13,8 @@ const SCOPE_READ = 1;
 const SCOPE_CLAIM = 2;
 const DAY = 86_400;
 
-let chain: TestChain;
-let c: SettlementContracts;
-let snap: string;
 const gas = new GasTable('BaselineRegistry');
-
-beforeAll(async () => {
-  chain = await startTestChain();
-  c = await deploySettlement(chain);
-});
-beforeEach(async () => {
-  snap = await chain.snapshot();
-});
-afterEach(async () => {
-  await chain.revert(snap);
-});
-afterAll(async () => {
-  gas.print();
-  await chain.stop();
-});
+const { chain, c } = useSettlementChain({ gas });
 
 /** anvil dev account i (0 deploys; the tests use 2 and up as patients, hospitals, insurers). */
 function account(i: number): HDNodeWallet {

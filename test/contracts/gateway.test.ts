@@ -5,7 +5,7 @@
  * the Rollup is covered by the Rollup tests.
  */
 import { ZeroAddress, ethers, type HDNodeWallet, type Log, type LogDescription, type TransactionReceipt } from 'ethers';
-import { startTestChain, deploySettlement, babyJubKey, type TestChain, type SettlementContracts } from '../helpers/chain.js';
+import { useSettlementChain, babyJubKey } from '../helpers/chain.js';
 import { expectRevert } from '../helpers/revert.js';
 import { GasTable } from '../helpers/gas.js';
 import { Gateway__factory, type Gateway } from '../../contracts/types/index.js';
@@ -19,25 +19,8 @@ const AccountKind = { None: 0n, Patient: 1n, Institution: 2n } as const;
 const OP_REGISTER_ACCOUNT = 1;
 const OP_REVOKE_CONSENT = 2;
 
-let chain: TestChain;
-let c: SettlementContracts;
-let snap: string;
 const gas = new GasTable('Gateway');
-
-beforeAll(async () => {
-  chain = await startTestChain();
-  c = await deploySettlement(chain, DEADLINE);
-});
-beforeEach(async () => {
-  snap = await chain.snapshot();
-});
-afterEach(async () => {
-  await chain.revert(snap);
-});
-afterAll(async () => {
-  gas.print();
-  await chain.stop();
-});
+const { chain, c } = useSettlementChain({ gas, deploy: DEADLINE });
 
 function acct(i: number): HDNodeWallet {
   const a = chain.accounts[i];

@@ -4,7 +4,7 @@
  */
 import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
 import { keccak256, toUtf8Bytes, type HDNodeWallet, type TypedDataDomain } from 'ethers';
-import { startTestChain, deploySettlement, babyJubKey, type TestChain, type SettlementContracts } from '../helpers/chain.js';
+import { useSettlementChain, babyJubKey } from '../helpers/chain.js';
 import { expectRevert } from '../helpers/revert.js';
 import { GasTable } from '../helpers/gas.js';
 import { prepareBatch, randomRecord, submit } from '../helpers/batches.js';
@@ -30,9 +30,6 @@ const ROUTING_TYPES = {
   ],
 };
 
-let chain: TestChain;
-let c: SettlementContracts;
-let snap: string;
 let hospital: HDNodeWallet;
 let lab: HDNodeWallet;
 let insurer: HDNodeWallet;
@@ -41,14 +38,13 @@ let patient: number;
 let records: StandardMerkleTree<[number, string, number, string]>;
 let domain: TypedDataDomain;
 const gas = new GasTable('Gateway insurer bonds (Algorithms 1 and 3)');
+const { chain, c } = useSettlementChain({ gas, after: shutdownProver });
 const FEE = 10n ** 15n;
 const DEPOSIT = 10n ** 17n;
 
 type EntryRequest = InsurerBonds.EntryRequestStruct & { deadline: bigint };
 
 beforeAll(async () => {
-  chain = await startTestChain();
-  c = await deploySettlement(chain);
   [hospital, lab, insurer, otherInsurer] = [chain.accounts[2]!, chain.accounts[3]!, chain.accounts[4]!, chain.accounts[6]!];
   const g = c.gateway;
   for (const [who, role, did] of [
@@ -70,17 +66,6 @@ beforeAll(async () => {
   );
   await (await c.provenance.connect(hospital).anchor(records.root)).wait();
   domain = { name: 'MedRollupGateway', version: '1', chainId: 31337, verifyingContract: await g.getAddress() };
-});
-beforeEach(async () => {
-  snap = await chain.snapshot();
-});
-afterEach(async () => {
-  await chain.revert(snap);
-});
-afterAll(async () => {
-  gas.print();
-  await chain.stop();
-  await shutdownProver();
 });
 
 async function request(overrides: Partial<EntryRequest> = {}, recordIndex = 1): Promise<EntryRequest> {

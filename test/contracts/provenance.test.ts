@@ -8,7 +8,7 @@
  */
 import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
 import { ZeroAddress, ZeroHash, ethers, type HDNodeWallet, type LogDescription, type TransactionReceipt } from 'ethers';
-import { startTestChain, deploySettlement, babyJubKey, type TestChain, type SettlementContracts } from '../helpers/chain.js';
+import { useSettlementChain, babyJubKey } from '../helpers/chain.js';
 import { expectRevert } from '../helpers/revert.js';
 import { GasTable } from '../helpers/gas.js';
 import { Provenance__factory, type Provenance } from '../../contracts/types/index.js';
@@ -17,30 +17,16 @@ type RecordValue = [patientAccount: number, recordId: string, version: number, c
 const LEAF_TYPES = ['uint32', 'bytes32', 'uint32', 'bytes32'];
 const SIZES = [1, 2, 3, 7, 16];
 
-let chain: TestChain;
-let c: SettlementContracts;
-let snap: string;
 const gas = new GasTable('Provenance');
+const { chain, c } = useSettlementChain({ gas });
 
 /** Account 2: an active Laboratory, registered in beforeAll. */
 let lab: HDNodeWallet;
 
 beforeAll(async () => {
-  chain = await startTestChain();
-  c = await deploySettlement(chain);
   lab = acct(2);
   const [x, y] = babyJubKey();
   await gas.track('Gateway.registerInstitution', c.gateway.registerInstitution(lab.address, 2, x, y, 'did:web:lab.example'));
-});
-beforeEach(async () => {
-  snap = await chain.snapshot();
-});
-afterEach(async () => {
-  await chain.revert(snap);
-});
-afterAll(async () => {
-  gas.print();
-  await chain.stop();
 });
 
 function acct(i: number): HDNodeWallet {

@@ -1,6 +1,6 @@
 import { Interface, ZeroHash, getBytes, keccak256, sha256 } from 'ethers';
 import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
-import { startTestChain, deploySettlement, babyJubKey, type TestChain, type SettlementContracts } from '../helpers/chain.js';
+import { useSettlementChain, babyJubKey } from '../helpers/chain.js';
 import { expectRevert } from '../helpers/revert.js';
 import { GasTable } from '../helpers/gas.js';
 import { prepareBatch, queuedOps, randomRecord, randomRoot, submit } from '../helpers/batches.js';
@@ -10,28 +10,10 @@ import { BN254_SCALAR_FIELD, shutdownProver } from '../../prover/groth16.js';
 import { Gateway__factory } from '../../contracts/types/index.js';
 
 const DEADLINE = 20;
-let chain: TestChain;
-let c: SettlementContracts;
-let snap: string;
 const gas = new GasTable('Rollup');
+const { chain, c } = useSettlementChain({ gas, deploy: DEADLINE, after: shutdownProver });
 // Reverts bubbling up from the Gateway carry its errors; decode with both ABIs.
 const errors = new Interface([...Gateway__factory.abi.filter((f) => f.type === 'error')]);
-
-beforeAll(async () => {
-  chain = await startTestChain();
-  c = await deploySettlement(chain, DEADLINE);
-});
-beforeEach(async () => {
-  snap = await chain.snapshot();
-});
-afterEach(async () => {
-  await chain.revert(snap);
-});
-afterAll(async () => {
-  gas.print();
-  await chain.stop();
-  await shutdownProver();
-});
 
 async function registerPatients(n: number): Promise<ForcedOp[]> {
   const ops: ForcedOp[] = [];

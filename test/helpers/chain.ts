@@ -21,6 +21,7 @@ import {
 import { emptyTreeRoot } from '../../prover/emptyTree.js';
 import { gatewayArgs } from '../../contracts/deploy.js';
 import { PROFILES, TX_RECORD_BYTES, type CircuitProfile } from '../../prover/profiles.js';
+import type { GasTable } from './gas.js';
 
 export interface TestChain {
   anvil: AnvilChain;
@@ -119,6 +120,60 @@ export async function deploySettlement(chain: TestChain, options: number | Deplo
     genesisRoot,
     txRecordBytes: TX_RECORD_BYTES,
   };
+}
+
+/**
+ * A view of a value that is only set later (in a jest hook): property reads go to the current
+ * value, so `const { chain, c } = useSettlementChain()` can be destructured at module level.
+ */
+function lateBound<T extends object>(name: string, current: () => T | undefined): T {
+  const target = (): T => {
+    const value = current();
+    if (value === undefined) throw new Error(`${name} is not ready: use it inside a test or hook`);
+    return value;
+  };
+  return new Proxy({} as T, {
+    get: (_, key) => Reflect.get(target(), key) as unknown,
+    has: (_, key) => Reflect.has(target(), key),
+  });
+}
+
+export interface SettlementChainOptions {
+  /** Printed after all tests. */
+  gas?: GasTable;
+  /** Passed to deploySettlement. */
+  deploy?: DeployOptions | number;
+  /** Extra teardown, run after the chain has stopped. */
+  after?: () => Promise<void>;
+}
+
+/**
+ * Registers the lifecycle of a contract test file: start a chain and deploy the settlement
+ * contracts before all tests, snapshot before each test and revert after it, then print the gas
+ * table and stop the chain after all. A file's own beforeAll runs after this one (jest runs
+ * hooks in registration order) and before the first snapshot, so its setup is kept across tests.
+ */
+export function useSettlementChain(opts: SettlementChainOptions = {}): { readonly chain: TestChain; readonly c: SettlementContracts } {
+  let chain: TestChain | undefined;
+  let contracts: SettlementContracts | undefined;
+  let snap: string | undefined;
+  beforeAll(async () => {
+    chain = await startTestChain();
+    contracts = await deploySettlement(chain, opts.deploy);
+  });
+  beforeEach(async () => {
+    snap = await chain!.snapshot();
+  });
+  afterEach(async () => {
+    if (snap !== undefined) await chain!.revert(snap);
+    snap = undefined;
+  });
+  afterAll(async () => {
+    opts.gas?.print();
+    await chain?.stop();
+    await opts.after?.();
+  });
+  return { chain: lateBound('chain', () => chain), c: lateBound('settlement contracts', () => contracts) };
 }
 
 /** A fresh BabyJubJub public key (x, y) on the curve, as the Gateway requires. */
