@@ -5,11 +5,11 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { accessSync, constants as fsConstants, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { connect as netConnect, createServer, isIP, type Socket } from 'node:net';
+import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
-import { describeExit, spawnManaged, type ServiceExit } from './devnet/service.js';
+import { describeExit, probePort, spawnManaged, type ServiceExit } from './devnet/service.js';
 
 export class RedisError extends Error {
   override readonly name = 'RedisError';
@@ -472,15 +472,6 @@ export async function pingRedis(url: string, timeoutMs = 2_000, log?: (line: str
 // A local redis-server
 
 /** Tries to bind host:port; undefined when that works, else the error code (EADDRINUSE, EACCES, ...). */
-function probePort(port: number, host: string): Promise<string | undefined> {
-  return new Promise((resolvePort) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', (err: NodeJS.ErrnoException) => resolvePort(err.code ?? err.message));
-    server.listen({ port, host, exclusive: true }, () => server.close(() => resolvePort(undefined)));
-  });
-}
-
 function envName(name: string | undefined): string {
   return name ? name.toUpperCase().replace(/[^A-Z0-9]+/g, '_') : 'REDIS';
 }

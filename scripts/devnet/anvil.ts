@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describeExit, spawnManaged, type ServiceExit } from './service.js';
+import { describeExit, probePort, spawnManaged, type ServiceExit } from './service.js';
 
 export interface AnvilOptions {
   chainId: number;
@@ -89,16 +89,6 @@ export function anvilBinary(): string {
   throw new AnvilError(
     `anvil not found: neither ${pkg ?? `a @foundry-rs/anvil build for ${process.platform}-${process.arch}`} nor node_modules/.bin/anvil is installed; run npm install`,
   );
-}
-
-/** Tries to bind host:port; undefined when that works, else the error code (EADDRINUSE, EACCES, ...). */
-function probePort(port: number, host: string): Promise<string | undefined> {
-  return new Promise((resolvePort) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', (err: NodeJS.ErrnoException) => resolvePort(err.code ?? err.message));
-    server.listen({ port, host, exclusive: true }, () => server.close(() => resolvePort(undefined)));
-  });
 }
 
 /** True when nothing listens on host:port (we can bind it ourselves). */

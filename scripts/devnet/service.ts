@@ -5,6 +5,7 @@
  * signals every child still running. Readiness checks stay with the callers.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 
 export interface ServiceExit {
   readonly code: number | null;
@@ -181,4 +182,14 @@ export function spawnManaged(opts: SpawnManagedOptions): ManagedProcess {
     },
     stop,
   };
+}
+
+/** Tries to bind host:port; undefined when that works, else the error code (EADDRINUSE, EACCES, ...). */
+export function probePort(port: number, host: string): Promise<string | undefined> {
+  return new Promise((resolvePort) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', (err: NodeJS.ErrnoException) => resolvePort(err.code ?? err.message));
+    server.listen({ port, host, exclusive: true }, () => server.close(() => resolvePort(undefined)));
+  });
 }
