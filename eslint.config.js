@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'contracts/artifacts/', 'contracts/types/', '.data/', 'coverage/'] },
+  { ignores: ['node_modules/', 'contracts/artifacts/', 'contracts/types/', '.data/', '.cache/', 'coverage/', 'bench/results/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
