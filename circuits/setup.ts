@@ -211,3 +211,18 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1
     process.exit(1);
   });
 }
+
+/** The artifacts setupCircuit left in `dir` (a deployment's circuit.artifactsDir). */
+export function readCircuitArtifacts(dir: string): CircuitArtifacts {
+  const file = join(dir, META);
+  let meta: CircuitArtifacts;
+  try {
+    meta = JSON.parse(readFileSync(file, 'utf8')) as CircuitArtifacts;
+  } catch (err) {
+    throw new CircuitSetupError(`no circuit artifacts in ${dir} (${(err as Error).message}): run npm run setup:circuit, or restart the devnet with --reset`);
+  }
+  for (const f of [meta.wasm, meta.zkey, meta.witnessCalculator]) {
+    if (!existsSync(f)) throw new CircuitSetupError(`circuit artifact ${f} listed in ${file} is missing: run npm run setup:circuit -- ${meta.profile} --force`);
+  }
+  return meta;
+}

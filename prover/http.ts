@@ -5,6 +5,8 @@
  *                           op/actor/target/slot/scope: JSON integers; expiry, nonce, r8x, r8y, s: decimal
  *                           strings; payload: decimal or 0x hex string.
  *                           200 { batch, position, newRoot (decimal string), txHash }
+ *   GET  /v1/transactions/<txHash>   (with options.receipt) 200 the receipt: { txHash, batch, position,
+ *                           status: soft | finalized, batchClosed, l1Block?, l1TxHash? }; 404 UNKNOWN_TRANSACTION
  *   GET  /v1/health         200 { ok: true, root (decimal string), openBatch: null | { index, timestamp, oldRoot, forced, txs } }
  *
  * Errors are { error: { code, message } }:
@@ -38,6 +40,8 @@ export interface SequencerHttpOptions {
   readonly maxBodyBytes?: number;
   /** Called once per answered request (never with the body). Default: logs 5xx to console.error. */
   readonly log?: (entry: HttpLogEntry) => void;
+  /** Serves GET /v1/transactions/<txHash> (a JSON-serialisable receipt, undefined: 404). */
+  readonly receipt?: (txHash: string) => Promise<object | undefined>;
 }
 
 /** A request the server answers with an error status. */
@@ -211,6 +215,7 @@ function toHttpError(err: unknown): HttpError {
 }
 
 const ROUTES: Readonly<Record<string, string>> = { '/v1/transactions': 'POST', '/v1/health': 'GET' };
+const RECEIPT_ROUTE = /^\/v1\/transactions\/(0x[0-9a-fA-F]{64})$/;
 
 export function createSequencerHttpServer(sequencer: Sequencer, options: SequencerHttpOptions = {}): http.Server {
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
@@ -229,6 +234,14 @@ export function createSequencerHttpServer(sequencer: Sequencer, options: Sequenc
   };
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse, path: string): Promise<void> => {
+    const receiptOf = options.receipt && RECEIPT_ROUTE.exec(path)?.[1];
+    if (receiptOf) {
+      if (req.method !== 'GET') throw new HttpError(405, 'METHOD_NOT_ALLOWED', 'use GET', { allow: 'GET' });
+      const found = await options.receipt!(receiptOf.toLowerCase());
+      if (!found) throw new HttpError(404, 'UNKNOWN_TRANSACTION', 'no accepted transaction has this hash');
+      send(req, res, '/v1/transactions/:hash', 200, found);
+      return;
+    }
     const allowed = ROUTES[path];
     if (allowed === undefined) throw new HttpError(404, 'NOT_FOUND', 'no such route');
     if (req.method !== allowed) throw new HttpError(405, 'METHOD_NOT_ALLOWED', `use ${allowed}`, { allow: allowed });

@@ -158,14 +158,32 @@ export function settleJobOptions(index: number, retry: RetryOptions = {}): JobsO
 
 const logError = (where: string) => (err: Error) => console.error(`[pipeline:${where}] ${err.message}`);
 
-export function createProveQueue(connection: ConnectionOptions): ProveQueue {
-  const q: ProveQueue = new Queue<ProveJobData, ProveJobResult>(PROVE_QUEUE, { connection });
+/**
+ * Where the queues live: a Redis connection and a key prefix. The prefix keeps deployments apart
+ * on one Redis (prover/node.ts derives it from the chain and Rollup address): job ids restart at
+ * batch-0 with every deployment and must never meet an older deployment's jobs.
+ */
+export interface QueueTarget {
+  connection: ConnectionOptions;
+  /** BullMQ key prefix; default 'bull'. */
+  prefix?: string;
+}
+
+const withPrefix = (prefix: string | undefined) => (prefix === undefined ? {} : { prefix });
+
+/** The BullMQ key prefix of a deployment's pipeline. */
+export function pipelinePrefix(chainId: number, rollupAddress: string): string {
+  return `medrollup:${chainId}:${rollupAddress.toLowerCase()}`;
+}
+
+export function createProveQueue(connection: ConnectionOptions, prefix?: string): ProveQueue {
+  const q: ProveQueue = new Queue<ProveJobData, ProveJobResult>(PROVE_QUEUE, { connection, ...withPrefix(prefix) });
   q.on('error', logError('prove-queue'));
   return q;
 }
 
-export function createSettleQueue(connection: ConnectionOptions): SettleQueue {
-  const q: SettleQueue = new Queue<SettleJobData, SettleJobResult>(SETTLE_QUEUE, { connection });
+export function createSettleQueue(connection: ConnectionOptions, prefix?: string): SettleQueue {
+  const q: SettleQueue = new Queue<SettleJobData, SettleJobResult>(SETTLE_QUEUE, { connection, ...withPrefix(prefix) });
   q.on('error', logError('settle-queue'));
   return q;
 }
@@ -221,8 +239,7 @@ export interface LockOptions {
   maxStalledCount?: number;
 }
 
-export interface ProveWorkerOptions extends LockOptions {
-  connection: ConnectionOptions;
+export interface ProveWorkerOptions extends LockOptions, QueueTarget {
   artifacts: ProvingArtifacts;
   /** Jobs this worker proves at once (they share snarkjs's thread pool). Default 1. */
   concurrency?: number;
@@ -241,7 +258,7 @@ export interface WorkerHandle<D = unknown, R = unknown> {
 }
 
 export function createProveWorker(opts: ProveWorkerOptions): WorkerHandle<ProveJobData, ProveJobResult> {
-  const settleQueue = opts.settle === false ? undefined : createSettleQueue(opts.connection);
+  const settleQueue = opts.settle === false ? undefined : createSettleQueue(opts.connection, opts.prefix);
   const worker = new Worker<ProveJobData, ProveJobResult>(
     PROVE_QUEUE,
     async (job) => {
@@ -251,6 +268,7 @@ export function createProveWorker(opts: ProveWorkerOptions): WorkerHandle<ProveJ
     },
     {
       connection: opts.connection,
+      ...withPrefix(opts.prefix),
       concurrency: opts.concurrency ?? 1,
       lockDuration: opts.lockDurationMs ?? 60_000,
       stalledInterval: opts.stalledIntervalMs ?? 15_000,
@@ -361,8 +379,7 @@ export async function settleBatch(
   }
 }
 
-export interface SettleWorkerOptions extends LockOptions {
-  connection: ConnectionOptions;
+export interface SettleWorkerOptions extends LockOptions, QueueTarget {
   /** The Rollup contract; it is reconnected to a NonceManager over `operator`. */
   rollup: Rollup;
   /** The operator's signer (a wallet with a provider). */
@@ -381,7 +398,7 @@ export interface SettleWorkerHandle extends WorkerHandle<SettleJobData, SettleJo
 export function createSettleWorker(opts: SettleWorkerOptions): SettleWorkerHandle {
   const nonces = new NonceManager(opts.operator);
   const rollup = opts.rollup.connect(nonces) as Rollup;
-  const queue = createSettleQueue(opts.connection);
+  const queue = createSettleQueue(opts.connection, opts.prefix);
   const waitMs = opts.notYetDelayMs ?? 2_000;
   const worker = new Worker<SettleJobData, SettleJobResult>(
     SETTLE_QUEUE,
@@ -400,6 +417,7 @@ export function createSettleWorker(opts: SettleWorkerOptions): SettleWorkerHandl
     },
     {
       connection: opts.connection,
+      ...withPrefix(opts.prefix),
       concurrency: 1,
       lockDuration: opts.lockDurationMs ?? 30_000,
       stalledInterval: opts.stalledIntervalMs ?? 15_000,
@@ -490,9 +508,9 @@ export class PipelineEvents {
   }
 
   /** Subscribes from now on (QueueEvents reads the stream from its end). */
-  static async open(connection: ConnectionOptions, onError: (err: Error) => void = logError('events')): Promise<PipelineEvents> {
-    const prove = new QueueEvents(PROVE_QUEUE, { connection });
-    const settle = new QueueEvents(SETTLE_QUEUE, { connection });
+  static async open(connection: ConnectionOptions, onError: (err: Error) => void = logError('events'), prefix?: string): Promise<PipelineEvents> {
+    const prove = new QueueEvents(PROVE_QUEUE, { connection, ...withPrefix(prefix) });
+    const settle = new QueueEvents(SETTLE_QUEUE, { connection, ...withPrefix(prefix) });
     prove.on('error', onError);
     settle.on('error', onError);
     await Promise.all([prove.waitUntilReady(), settle.waitUntilReady()]);
@@ -543,8 +561,7 @@ export class PipelineEvents {
 // ---------------------------------------------------------------------------------------------
 // The wiring
 
-export interface PipelineOptions {
-  connection: ConnectionOptions;
+export interface PipelineOptions extends QueueTarget {
   profile: CircuitProfile;
   /** Start prove workers in this process (needs artifacts). Default 0: workers run elsewhere. */
   proveWorkers?: number;
@@ -583,13 +600,14 @@ export class Pipeline extends EventEmitter<PipelineEventMap> {
   ) {
     super();
     const onError = (err: Error) => this.fail(err);
-    this.proveQueue = createProveQueue(opts.connection);
-    this.settleQueue = createSettleQueue(opts.connection);
+    this.proveQueue = createProveQueue(opts.connection, opts.prefix);
+    this.settleQueue = createSettleQueue(opts.connection, opts.prefix);
     const n = opts.proveWorkers ?? 0;
     if (n > 0 && !opts.artifacts) throw new Error('Pipeline: proveWorkers needs artifacts');
     this.proveWorkers = Array.from({ length: n }, (_, i) =>
       createProveWorker({
         connection: opts.connection,
+        ...withPrefix(opts.prefix),
         artifacts: opts.artifacts!,
         concurrency: opts.proveConcurrency ?? 1,
         name: `prove-${i}`,
@@ -599,12 +617,12 @@ export class Pipeline extends EventEmitter<PipelineEventMap> {
       }),
     );
     this.settleWorker = opts.settlement
-      ? createSettleWorker({ connection: opts.connection, ...opts.settlement, name: 'settle', onError, ...opts.settleLocks })
+      ? createSettleWorker({ connection: opts.connection, ...withPrefix(opts.prefix), ...opts.settlement, name: 'settle', onError, ...opts.settleLocks })
       : undefined;
   }
 
   static async start(opts: PipelineOptions): Promise<Pipeline> {
-    const events = await PipelineEvents.open(opts.connection);
+    const events = await PipelineEvents.open(opts.connection, undefined, opts.prefix);
     const p = new Pipeline(opts, events);
     await Promise.all([
       p.proveQueue.waitUntilReady(),
@@ -661,12 +679,16 @@ export class Pipeline extends EventEmitter<PipelineEventMap> {
     return n;
   }
 
-  /** Detaches, waits for pending enqueues and active jobs, then closes workers, queues and events. Idempotent. */
-  close(): Promise<void> {
+  /**
+   * Detaches, waits for pending enqueues and (unless `force`) active jobs, then closes workers,
+   * queues and events. With force, a job in flight is left to BullMQ's stalled-job check: another
+   * worker (or this one after a restart) takes it again. Idempotent.
+   */
+  close(force = false): Promise<void> {
     this.closing ??= (async () => {
       for (const d of [...this.detachers]) d();
       await this.flushed();
-      await Promise.all([...this.proveWorkers.map((w) => w.close()), this.settleWorker?.close()]);
+      await Promise.all([...this.proveWorkers.map((w) => w.close(force)), this.settleWorker?.close(force)]);
       await Promise.all([this.proveQueue.close(), this.settleQueue.close(), this.events.close()]);
     })();
     return this.closing;

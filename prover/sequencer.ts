@@ -58,6 +58,11 @@ export interface SequencerOptions {
   readonly now?: () => bigint;
   /** Emergency-access lane: a priority transaction closes its batch right after it is added. */
   readonly priority?: (tx: SignedTx) => boolean;
+  /**
+   * Recovered closed batches from this index on keep the state before them (`recovered[i].before`),
+   * so they can be proved again: pass the number of batches already settled on L1. Default: none.
+   */
+  readonly retainStatesFrom?: number;
 }
 
 export interface SoftReceipt {
@@ -85,6 +90,14 @@ export interface ClosedBatch {
   readonly newRoot: bigint;
   readonly forced: readonly ForcedOp[];
   readonly txs: readonly SignedTx[];
+  /** The state before the batch: on recovered batches only from options.retainStatesFrom on. */
+  readonly before?: RollupState;
+}
+
+/** Where an accepted transaction sits. */
+export interface TxLocation {
+  readonly batch: number;
+  readonly position: number;
 }
 
 /** What 'batch' listeners get: the batch and the state before it (a private copy: build the witness from it). */
@@ -145,8 +158,11 @@ export class Sequencer extends EventEmitter<SequencerEvents> {
   private pending: PendingForced[] = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
+  /** txHash -> where the transaction sits (every accepted transaction, recovered ones included). */
+  private readonly locations = new Map<string, TxLocation>();
   /** The batches closed before this instance started, reconstructed by recovery. */
   readonly recovered: readonly ClosedBatch[];
+  private readonly retainStatesFrom: number;
 
   /** Opens (or creates) the log and recovers; prefer Sequencer.open. */
   constructor(options: SequencerOptions) {
@@ -155,6 +171,7 @@ export class Sequencer extends EventEmitter<SequencerEvents> {
     this.batchTimeoutMs = options.batchTimeoutMs ?? 2000;
     this.now = options.now ?? systemNow;
     this.priority = options.priority ?? (() => false);
+    this.retainStatesFrom = options.retainStatesFrom ?? Number.POSITIVE_INFINITY;
     this.state = new RollupState(this.profile);
     this.wal = Wal.open(options.walPath, this.profile);
     try {
@@ -195,6 +212,11 @@ export class Sequencer extends EventEmitter<SequencerEvents> {
     return this.lastQueueIndex;
   }
 
+  /** Where the accepted transaction with this hash (see txHash()) sits, if it was accepted. */
+  locate(hash: string): TxLocation | undefined {
+    return this.locations.get(hash.toLowerCase());
+  }
+
   /**
    * Validates `tx` at the batch timestamp, logs it, applies it and answers a soft receipt.
    * Throws TxRejected (unchanged from the state) and changes nothing, log included.
@@ -213,6 +235,7 @@ export class Sequencer extends EventEmitter<SequencerEvents> {
     this.state.applyTx(tx, timestamp); // reuses checkTx's validation
     open.txs.push(tx);
     const receipt: SoftReceipt = { batch, position, newRoot: this.state.root, txHash: txHash(tx) };
+    this.locations.set(receipt.txHash, { batch, position });
     if (open.txs.length >= this.profile.maxTxs || this.priority(tx)) this.closeCurrent();
     return receipt;
   }
@@ -410,10 +433,12 @@ export class Sequencer extends EventEmitter<SequencerEvents> {
           throw err;
         }
         open.txs.push(e.tx);
+        this.locations.set(txHash(e.tx), { batch: b.index, position: pos });
       });
       if (b.closedAt !== undefined) {
         if (b.newRoot !== this.state.root) mismatch(`batch ${b.index} logged new root ${String(b.newRoot)}, replay reached ${this.state.root}`);
-        closed.push({ index: b.index, timestamp: b.timestamp, oldRoot: b.oldRoot, newRoot: this.state.root, forced: open.forced, txs: open.txs });
+        const batch: ClosedBatch = { index: b.index, timestamp: b.timestamp, oldRoot: b.oldRoot, newRoot: this.state.root, forced: open.forced, txs: open.txs };
+        closed.push(b.index >= this.retainStatesFrom ? { ...batch, before: open.before } : batch);
         this.current = undefined;
       } else if (open.forced.length === 0 && open.txs.length === 0) {
         mismatch(`open batch ${b.index} has no entry`);

@@ -60,9 +60,12 @@ function display(path: string): string {
   return rel && !rel.startsWith('..') ? rel : path;
 }
 
-/** Removes the devnet's chain state and deployment file (nothing else under dataDir). */
+/**
+ * Removes the devnet's chain state and deployment file, and what belonged to that deployment: the
+ * sequencer's logs and the project-run Redis data (nothing else under dataDir).
+ */
 export function resetDevnetState(config: Config): string[] {
-  const targets = [join(config.dataDir, 'chains'), config.deploymentFile, `${config.deploymentFile}.tmp`];
+  const targets = [join(config.dataDir, 'chains'), config.deploymentFile, `${config.deploymentFile}.tmp`, join(config.dataDir, 'sequencer'), join(config.dataDir, 'redis')];
   const removed = targets.filter((t) => existsSync(t));
   for (const t of removed) rmSync(t, { recursive: true, force: true });
   return removed;

@@ -1,19 +1,26 @@
 /**
- * `npm start`: the main job on embedded defaults. Today it runs the local devnet (two chains and the
- * deployed contracts); the sequencer, proving and settlement workers, indexer and API join here as
- * they arrive, each started after the devnet and stopped before it.
+ * `npm start`: the main job on embedded defaults: the devnet (two chains, contracts deployed), a
+ * Redis (redis-server run here unless REDIS_URL is set) and the rollup node (sequencer, HTTP
+ * endpoint, forced-queue watcher, PROVE_WORKERS prove workers, settlement). Later services (indexer,
+ * API) join here, each started after what it needs and stopped before it.
  */
+import { join } from 'node:path';
+import { shutdownProver } from '../prover/groth16.js';
+import { RollupNode } from '../prover/node.js';
 import { loadConfig, type Config } from '../sdk/config.js';
 import { describeDevnet, formatError, parseFlags, runUntilSignal, startDevnet, type CliFlags, type Devnet } from './devnet.js';
+import { pingRedis, startRedis, type RedisServer } from './redis.js';
 
 const USAGE = `Usage: npm start [-- --reset]
 
-Runs the whole system locally on embedded defaults. Today: the devnet (settlement and partner chains
-with the contracts deployed; see npm run devnet -- --help). Runs until Ctrl-C; state persists in
-$DATA_DIR (default ./.data).
+Runs the whole system locally on embedded defaults until Ctrl-C: the devnet (settlement and partner
+chains with the contracts deployed; see npm run devnet -- --help), Redis (redis-server on
+REDIS_PORT, installed from Debian when missing, unless REDIS_URL is set) and the rollup node
+(sequencer HTTP endpoint on SEQUENCER_PORT, prove workers, settlement). State persists in $DATA_DIR
+(default ./.data).
 
 Options:
-  --reset     wipe the devnet state (chain state, deployment file) first
+  --reset     wipe the devnet state (chains, deployment file, sequencer log, Redis data) first
   -h, --help  show this help
 
 Set DEBUG=1 for stack traces. Configuration: see the table in README.md.`;
@@ -34,16 +41,46 @@ async function main(): Promise<never> {
   }
 
   let devnet: Devnet | undefined;
+  let redis: RedisServer | undefined;
+  let redisUrl = '';
+  let node: RollupNode | undefined;
+  const stopAll = async () => {
+    await node?.stop();
+    await shutdownProver();
+    await redis?.stop();
+    await devnet?.stop();
+  };
   return runUntilSignal(
     'start',
     async (signal) => {
-      devnet = await startDevnet(config, { reset: flags.reset, signal });
-      // Later services start here, after the devnet, and are stopped before it.
-      return { failed: devnet.failed, stop: () => devnet!.stop() };
+      try {
+        devnet = await startDevnet(config, { reset: flags.reset, signal });
+        if (config.rollup.redisUrl) {
+          redisUrl = config.rollup.redisUrl;
+          await pingRedis(redisUrl);
+          console.log(`[start] using Redis at ${redisUrl}`);
+        } else {
+          redis = await startRedis({ port: config.rollup.redisPort, dataDir: join(config.dataDir, 'redis'), log: (l) => console.log(`[redis] ${l}`) });
+          redisUrl = redis.url;
+          console.log(`[start] redis-server up on ${redisUrl}`);
+        }
+        if (signal.aborted) throw new Error('startup interrupted');
+        node = await RollupNode.start({ config, deployment: devnet.deployment, redisUrl, log: (l) => console.log(`[node] ${l}`) });
+      } catch (err) {
+        await stopAll();
+        throw err;
+      }
+      const redisDied = redis
+        ? redis.exited.then((e) => (e.expected ? new Promise<string>(() => undefined) : `redis-server exited unexpectedly (${e.signal ? `signal ${e.signal}` : `code ${String(e.code)}`})`))
+        : new Promise<string>(() => undefined);
+      return { failed: Promise.race([devnet.failed, redisDied, node.failed]), stop: stopAll };
     },
     () => {
       for (const line of describeDevnet(config, devnet!)) console.log(line);
-      console.log('devnet running — Ctrl-C to stop');
+      console.log(`  redis            ${redisUrl}${redis ? ' (run here)' : ''}`);
+      for (const line of node!.describe()) console.log(line);
+      console.log('');
+      console.log('running — Ctrl-C to stop');
     },
   );
 }

@@ -34,7 +34,38 @@ export interface Config {
   readonly circuitCacheDir: string;
   /** A prepared phase-2 powers-of-tau from a public ceremony; unset = INSECURE dev-only keys. */
   readonly ceremonyPtau: string | undefined;
+  /** The sequencer, its pipeline and the prove workers (prover/node.ts, scripts/prover.ts). */
+  readonly rollup: RollupServiceConfig;
 }
+
+export interface RollupServiceConfig {
+  /** An external Redis for BullMQ; unset: npm start runs redis-server itself on redisPort. */
+  readonly redisUrl: string | undefined;
+  /** Loopback port of the project-run redis-server. */
+  readonly redisPort: number;
+  /** Signs Rollup.submitBatch: the Gateway's operator. */
+  readonly operatorKey: string;
+  /** The sequencer's HTTP endpoint. */
+  readonly sequencerHost: string;
+  readonly sequencerPort: number;
+  /** A batch closes this long after its first entry (or when full). */
+  readonly batchTimeoutMs: number;
+  /** Operations in the emergency-access lane: such a transaction closes its batch at once. */
+  readonly priorityOps: readonly TxOpName[];
+  /** Prove workers inside the sequencer process (npm start); 0 = only external ones (npm run prover). */
+  readonly proveWorkers: number;
+  /** Jobs one prove worker proves at once. */
+  readonly proveConcurrency: number;
+  /** A prove job whose worker stops renewing its lock is retried after this long (BullMQ lockDuration). */
+  readonly proveLockMs: number;
+  /** How often workers look for stalled jobs (BullMQ stalledInterval). */
+  readonly stalledCheckMs: number;
+  /** How often the forced-queue watcher polls the Gateway. */
+  readonly forcedPollMs: number;
+}
+
+export const TX_OP_NAMES = ['upload', 'update', 'grant', 'revoke', 'access', 'claim'] as const;
+export type TxOpName = (typeof TX_OP_NAMES)[number];
 
 /** anvil's first well-known development key: public knowledge, never for real funds. */
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -85,6 +116,17 @@ function chain(env: Env, prefix: string, name: string, chainId: number, port: nu
  * - CIRCUIT_PROFILE [dev]                    test | dev | prod (circuits/SPEC.md)
  * - CIRCUIT_CACHE_DIR [./.cache/circuits]    compiled circuits and proving keys
  * - CEREMONY_PTAU [unset]                    ceremony .ptau for production keys; unset = dev-only keys
+ * - REDIS_URL [unset]                        external Redis; unset = npm start runs redis-server on REDIS_PORT
+ * - REDIS_PORT [6390]
+ * - OPERATOR_KEY [DEPLOYER_KEY]              signs Rollup.submitBatch (the Gateway's operator)
+ * - SEQUENCER_HOST [127.0.0.1], SEQUENCER_PORT [8550]
+ * - BATCH_TIMEOUT_MS [10000]                 a batch closes this long after its first entry, or when full
+ * - PRIORITY_OPS [unset]                     comma list of upload,update,grant,revoke,access,claim: closes the batch at once
+ * - PROVE_WORKERS [1]                        prove workers inside npm start (0: only npm run prover processes)
+ * - PROVE_CONCURRENCY [1]                    jobs per prove worker
+ * - PROVE_LOCK_MS [60000]                    a dead worker's job is retried after this (keep > 2x witness time)
+ * - STALLED_CHECK_MS [15000]                 stalled-job check interval
+ * - FORCED_POLL_MS [1000]                    forced-queue watcher poll interval
  */
 export function loadConfig(env: Env = process.env): Config {
   const dataDir = resolve(str(env, 'DATA_DIR', '.data'));
@@ -104,6 +146,36 @@ export function loadConfig(env: Env = process.env): Config {
     circuit: PROFILES[profileName(env)],
     circuitCacheDir: resolve(str(env, 'CIRCUIT_CACHE_DIR', resolve(REPO_ROOT, '.cache', 'circuits'))),
     ceremonyPtau: env.CEREMONY_PTAU ? resolve(env.CEREMONY_PTAU) : undefined,
+    rollup: rollupService(env, deployerKey),
+  };
+}
+
+function rollupService(env: Env, deployerKey: string): RollupServiceConfig {
+  const operatorKey = str(env, 'OPERATOR_KEY', deployerKey);
+  if (!/^0x[0-9a-fA-F]{64}$/.test(operatorKey)) throw new ConfigError('OPERATOR_KEY must be a 0x-prefixed 32-byte hex private key');
+  const redisUrl = env.REDIS_URL || undefined;
+  if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) throw new ConfigError(`REDIS_URL must start with redis:// or rediss://, got "${redisUrl}"`);
+  const priority = str(env, 'PRIORITY_OPS', '')
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter((s) => s !== '');
+  for (const op of priority) {
+    if (!(TX_OP_NAMES as readonly string[]).includes(op)) throw new ConfigError(`PRIORITY_OPS: unknown operation "${op}" (one of ${TX_OP_NAMES.join(', ')})`);
+  }
+  const proveLockMs = int(env, 'PROVE_LOCK_MS', 60_000, 1_000);
+  return {
+    redisUrl,
+    redisPort: int(env, 'REDIS_PORT', 6390, 1, 65_535),
+    operatorKey,
+    sequencerHost: str(env, 'SEQUENCER_HOST', '127.0.0.1'),
+    sequencerPort: int(env, 'SEQUENCER_PORT', 8550, 0, 65_535),
+    batchTimeoutMs: int(env, 'BATCH_TIMEOUT_MS', 10_000, 10),
+    priorityOps: [...new Set(priority)] as TxOpName[],
+    proveWorkers: int(env, 'PROVE_WORKERS', 1, 0, 64),
+    proveConcurrency: int(env, 'PROVE_CONCURRENCY', 1, 1, 64),
+    proveLockMs,
+    stalledCheckMs: int(env, 'STALLED_CHECK_MS', 15_000, 100),
+    forcedPollMs: int(env, 'FORCED_POLL_MS', 1_000, 10),
   };
 }
 

@@ -1,0 +1,54 @@
+/**
+ * `npm run sequencer`: the rollup node (prover/node.ts) for the deployment in DEPLOYMENT_FILE, on
+ * the Redis at REDIS_URL: sequencer + HTTP endpoint + forced-queue watcher + settlement worker, and
+ * PROVE_WORKERS prove workers in the same process (0 leaves proving to `npm run prover`).
+ * `npm start` runs the same node next to the devnet; this script is for running it on its own.
+ */
+import { RollupNode } from '../prover/node.js';
+import { shutdownProver } from '../prover/groth16.js';
+import { loadConfig, type Config } from '../sdk/config.js';
+import { readDeployment } from '../sdk/deployment.js';
+import { formatError, runUntilSignal } from './devnet.js';
+
+const USAGE = `Usage: npm run sequencer
+
+Runs the rollup node for the deployment in $DEPLOYMENT_FILE on the Redis at $REDIS_URL (required)
+until Ctrl-C: HTTP endpoint on SEQUENCER_HOST:SEQUENCER_PORT, batches of BATCH_TIMEOUT_MS,
+PROVE_WORKERS prove workers in this process, the settlement worker (run exactly one). See README.md.
+Set DEBUG=1 for stack traces.`;
+
+async function main(argv: string[]): Promise<never> {
+  let config: Config;
+  try {
+    if (argv.includes('-h') || argv.includes('--help')) {
+      console.log(USAGE);
+      process.exit(0);
+    }
+    if (argv.length > 0) throw new Error(`unknown argument ${argv[0]!} (see --help)`);
+    config = loadConfig();
+    if (!config.rollup.redisUrl) throw new Error('REDIS_URL is not set (npm start runs its own Redis; this script needs one given)');
+  } catch (err) {
+    console.error(`[sequencer] error: ${formatError(err)}`);
+    process.exit(1);
+  }
+  let node: RollupNode | undefined;
+  return runUntilSignal(
+    'sequencer',
+    async () => {
+      node = await RollupNode.start({ config, deployment: readDeployment(config.deploymentFile), redisUrl: config.rollup.redisUrl!, log: (l) => console.log(`[sequencer] ${l}`) });
+      return {
+        failed: node.failed,
+        stop: async () => {
+          await node!.stop();
+          await shutdownProver();
+        },
+      };
+    },
+    () => {
+      for (const line of node!.describe()) console.log(line);
+      console.log('[sequencer] running — Ctrl-C to stop');
+    },
+  );
+}
+
+void main(process.argv.slice(2));
