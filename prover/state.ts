@@ -116,6 +116,21 @@ export class ForcedOpError extends Error {
   }
 }
 
+/** Options of RollupState.checkTx and applyTx. */
+export interface TxCheckOptions {
+  /**
+   * The key the caller already verified the transaction's signature against (e.g. in a
+   * VerifyPool): when it is the actor's registered key, the signature is not checked again; any
+   * other key is ignored and the signature is verified as usual.
+   */
+  readonly verifiedKey?: PublicKey;
+}
+
+export interface ApplyTxOptions extends TxCheckOptions {
+  /** Apply without validating (adversarial witnesses only, see applyTx). */
+  readonly unchecked?: boolean;
+}
+
 /** What a forced operation did: RevokeConsent is a no-op when the slot holds no consent for the grantee. */
 export type ForcedOutcome = 'registered' | 'revoked' | 'noop';
 
@@ -299,9 +314,10 @@ export class RollupState {
    * Validates `tx` against the state at batch time `timestamp` without changing anything; throws
    * TxRejected. Order of checks: the record's fields (BAD_FIELD), then who may send it (NOT_OWNER,
    * SELF_GRANT), the actor (UNKNOWN_ACTOR, BAD_NONCE, BAD_SIGNATURE), then the op's own checks.
+   * See TxCheckOptions for `verifiedKey`.
    */
-  checkTx(tx: SignedTx, timestamp: bigint): void {
-    this.validate(tx, timestamp);
+  checkTx(tx: SignedTx, timestamp: bigint, { verifiedKey }: TxCheckOptions = {}): void {
+    this.validate(tx, timestamp, verifiedKey);
     this.lastChecked = { tx, timestamp, version: this.version };
   }
 
@@ -309,13 +325,14 @@ export class RollupState {
    * Validates and applies `tx`; a rejected transaction throws TxRejected and changes nothing.
    * `unchecked` applies the effects without validating, as a dishonest prover would: it exists
    * only to build adversarial witnesses that the circuit must refuse (never in the sequencer).
+   * See TxCheckOptions for `verifiedKey`.
    */
-  applyTx(tx: SignedTx, timestamp: bigint, { unchecked = false }: { unchecked?: boolean } = {}): void {
+  applyTx(tx: SignedTx, timestamp: bigint, { unchecked = false, verifiedKey }: ApplyTxOptions = {}): void {
     const { record } = tx;
     const checked = this.lastChecked;
     // checkTx just accepted this very object and nothing changed since: skip the second signature check.
     const validated = checked && checked.tx === tx && checked.timestamp === timestamp && checked.version === this.version;
-    if (!unchecked && !validated) this.validate(tx, timestamp);
+    if (!unchecked && !validated) this.validate(tx, timestamp, verifiedKey);
     this.lastChecked = undefined;
     const actor = this.writable(record.actor);
     switch (record.op) {
@@ -336,7 +353,7 @@ export class RollupState {
     this.writeLeaf(record.actor, actor);
   }
 
-  private validate(tx: SignedTx, timestamp: bigint): void {
+  private validate(tx: SignedTx, timestamp: bigint, verifiedKey?: PublicKey): void {
     if (typeof timestamp !== 'bigint' || timestamp < 0n || timestamp >= 1n << 64n) {
       throw new RangeError(`batch timestamp must be a uint64 bigint, got ${String(timestamp)}`);
     }
@@ -352,7 +369,9 @@ export class RollupState {
     const sender = this.accounts.get(actor);
     if (!sender) throw new TxRejected('UNKNOWN_ACTOR', `actor ${actor} is not a registered account`);
     if (tx.nonce !== sender.nonce) throw new TxRejected('BAD_NONCE', `actor ${actor} has nonce ${sender.nonce}, the transaction carries ${String(tx.nonce)}`);
-    if (!verifyTx({ x: sender.pubX, y: sender.pubY }, tx)) {
+    // A key the caller verified counts only when it is the registered one: never trust any other.
+    const preverified = verifiedKey?.x === sender.pubX && verifiedKey?.y === sender.pubY;
+    if (!preverified && !verifyTx({ x: sender.pubX, y: sender.pubY }, tx)) {
       throw new TxRejected('BAD_SIGNATURE', `the signature does not verify under actor ${actor}'s key for nonce ${sender.nonce}`);
     }
 

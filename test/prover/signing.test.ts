@@ -1,5 +1,10 @@
+import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
+import type { EdwardsPoint } from '@noble/curves/abstract/edwards.js';
+import { babyjubjub } from '@noble/curves/misc.js';
+import type * as ZkEddsa from '@zk-kit/eddsa-poseidon';
 import { signMessage as zkSign, verifySignature as zkVerify } from '@zk-kit/eddsa-poseidon';
-import { poseidon2, poseidon4 } from 'poseidon-lite';
+import { poseidon2, poseidon4, poseidon5 } from 'poseidon-lite';
 import { TxOp, head, type TxRecord } from '../../prover/codec.js';
 import { SNARK_FIELD } from '../../prover/merkleTree.js';
 import {
@@ -116,3 +121,262 @@ describe('signing', () => {
     expect(() => publicKeyOf('secret' as unknown as Uint8Array)).toThrow(SigningError);
   });
 });
+
+// -------------------------------------------------------------------------------------------------
+// Equivalence of the noble-based verifyMessage with the previous implementation: @zk-kit's
+// verifySignature (the CommonJS build, as prover/signing.ts loads it) plus the affine small-order check.
+
+const zkCjs = createRequire(import.meta.url)('@zk-kit/eddsa-poseidon') as typeof ZkEddsa;
+const Point = babyjubjub.Point;
+const L = BABYJUB_SUBORDER;
+const P = SNARK_FIELD;
+type Sig = { r8x: bigint; r8y: bigint; s: bigint };
+type Key = { x: bigint; y: bigint };
+
+/** The small-order check prover/signing.ts had before noble: x of 4A == 0 with affine doublings. */
+function affineSmallOrder(key: Key): boolean {
+  const mod = (v: bigint) => ((v % P) + P) % P;
+  const inverse = (v: bigint) => {
+    let result = 1n;
+    let base = mod(v);
+    for (let e = P - 2n; e > 0n; e >>= 1n) {
+      if (e & 1n) result = (result * base) % P;
+      base = (base * base) % P;
+    }
+    return result;
+  };
+  const double = (x: bigint, y: bigint): [bigint, bigint] => {
+    const t = mod(168696n * x * x * y * y);
+    return [mod(2n * x * y * inverse(1n + t)), mod((y * y - 168700n * x * x) * inverse(1n - t))];
+  };
+  const [x2, y2] = double(key.x, key.y);
+  return double(x2, y2)[0] === 0n;
+}
+
+const isFieldElement = (v: unknown) => typeof v === 'bigint' && v >= 0n && v < P;
+
+/** The bare library's answer, a throw counting as false. */
+function zkAccepts(key: Key, message: bigint, sig: Sig): boolean {
+  try {
+    return zkCjs.verifySignature(message, { R8: [sig.r8x, sig.r8y], S: sig.s }, [key.x, key.y]);
+  } catch {
+    return false;
+  }
+}
+
+/** verifyMessage as it was before noble (zk-kit's affine arithmetic). */
+function referenceVerify(key: Key, message: bigint, sig: Sig): boolean {
+  if (![key.x, key.y, message, sig.r8x, sig.r8y].every(isFieldElement)) return false;
+  if (typeof sig.s !== 'bigint' || sig.s < 0n || sig.s >= L) return false;
+  return zkAccepts(key, message, sig) && !affineSmallOrder(key);
+}
+
+const randomBelow = (n: bigint) => BigInt(`0x${randomBytes(48).toString('hex')}`) % n;
+const randomScalar = () => randomBelow(L - 1n) + 1n;
+const affine = (p: EdwardsPoint): Key => p.toAffine();
+const B8 = Point.BASE;
+
+/** Some point of the full group (order 8l, 4l, ...): random y until x exists. */
+function randomCurvePoint(): EdwardsPoint {
+  for (;;) {
+    try {
+      return Point.fromBytes(Uint8Array.from(randomBytes(32)));
+    } catch {
+      // y >= p or not a square: try another
+    }
+  }
+}
+
+/** The 8 points of order dividing 8, index i being i * T8 for a point T8 of order 8. */
+const TORSION: EdwardsPoint[] = (() => {
+  for (;;) {
+    const q = randomCurvePoint();
+    const t8 = q.multiplyUnsafe(L - 1n).add(q); // l * q: its torsion part
+    if (!t8.double().double().is0()) return Array.from({ length: 8 }, (_, i) => (i === 0 ? Point.ZERO : t8.multiplyUnsafe(BigInt(i))));
+  }
+})();
+
+/**
+ * A circomlib-style signature by the key k * Base8 + torsion (k plays the role of s >> 3), computed
+ * with noble because @zk-kit's signer takes ~60 ms: hm = Poseidon5(R8, A, m), S = r + 8 * hm * k.
+ */
+function fastSign(k: bigint, torsion: EdwardsPoint, message: bigint, r = randomScalar()): { key: Key; sig: Sig } {
+  const key = affine(B8.multiplyUnsafe(k).add(torsion));
+  const R8 = r === 0n ? { x: 0n, y: 1n } : affine(B8.multiplyUnsafe(r));
+  const hm = poseidon5([R8.x, R8.y, key.x, key.y, message]);
+  return { key, sig: { r8x: R8.x, r8y: R8.y, s: (r + 8n * hm * k) % L } };
+}
+
+const pick = <T>(items: readonly T[]): T => items[Number(randomBelow(BigInt(items.length)))]!;
+
+describe('signing: noble verification equals the zk-kit implementation', () => {
+  it("noble's babyjubjub is circomlib's: base point Base8 of order l", () => {
+    expect(affine(B8)).toEqual({
+      x: 5299619240641551281634865583518297030282874472190772894086521144482721001553n,
+      y: 16950150798460657717958625567821834550301663161624707787222815936182638968203n,
+    });
+    expect(B8.multiplyUnsafe(L - 1n).add(B8).is0()).toBe(true);
+    expect(Point.Fp.ORDER).toBe(SNARK_FIELD);
+  });
+
+  it('isSmallOrderKey agrees with the affine check on the torsion points, keys and mixed-order keys', () => {
+    for (const [i, t] of TORSION.entries()) {
+      const key = affine(t);
+      expect([i, isSmallOrderKey(key)]).toEqual([i, true]);
+      expect(affineSmallOrder(key)).toBe(true);
+      const mixed = affine(B8.multiplyUnsafe(randomScalar()).add(t));
+      expect([i, isSmallOrderKey(mixed)]).toEqual([i, false]);
+      expect(affineSmallOrder(mixed)).toBe(false);
+    }
+    expect(isSmallOrderKey({ x: 1n, y: 1n })).toBe(false); // off the curve: not a key at all
+  });
+
+  it('accepts and rejects exactly what @zk-kit verifySignature + the small-order check did (random cases)', () => {
+    // A few signers, so that keys come back: the first use, the table build and cached use all run.
+    const signers = Array.from({ length: 6 }, (_, i) => ({ k: randomScalar(), torsion: i < 4 ? Point.ZERO : TORSION[1 + i]! }));
+    type Case = { kind: string; key: Key; message: bigint; sig: Sig };
+    const cases: Case[] = [];
+    const valid = () => {
+      const { k, torsion } = pick(signers);
+      const message = randomBelow(P);
+      return { message, ...fastSign(k, torsion, message) };
+    };
+    const otherPoint = () => affine(B8.multiplyUnsafe(randomScalar()));
+    const offCurve = (): Key => {
+      for (;;) {
+        const x = randomBelow(P);
+        const y = randomBelow(P);
+        if (!isOnCurve(x, y)) return { x, y };
+      }
+    };
+    const makers: Record<string, () => Omit<Case, 'kind'>> = {
+      valid,
+      'valid, key with a torsion component': () => {
+        const { k } = pick(signers);
+        const message = randomBelow(P);
+        return { message, ...fastSign(k, pick(TORSION.slice(1)), message) };
+      },
+      'tampered S': () => {
+        const c = valid();
+        return { ...c, sig: { ...c.sig, s: (c.sig.s + 1n + randomBelow(3n)) % L } };
+      },
+      'tampered R8x': () => {
+        const c = valid();
+        return { ...c, sig: { ...c.sig, r8x: (c.sig.r8x + 1n) % P } };
+      },
+      'tampered R8y': () => {
+        const c = valid();
+        return { ...c, sig: { ...c.sig, r8y: (c.sig.r8y + 1n) % P } };
+      },
+      'R8 negated (on the curve)': () => {
+        const c = valid();
+        return { ...c, sig: { ...c.sig, r8x: (P - c.sig.r8x) % P } };
+      },
+      'R8 replaced by another point': () => {
+        const c = valid();
+        const r = otherPoint();
+        return { ...c, sig: { ...c.sig, r8x: r.x, r8y: r.y } };
+      },
+      'tampered message': () => {
+        const c = valid();
+        return { ...c, message: (c.message + 1n) % P };
+      },
+      'another key': () => ({ ...valid(), key: otherPoint() }),
+      'key negated (on the curve)': () => {
+        const c = valid();
+        return { ...c, key: { x: (P - c.key.x) % P, y: c.key.y } };
+      },
+      'key plus a torsion point': () => {
+        const c = valid();
+        return { ...c, key: affine(Point.fromAffine(c.key).add(pick(TORSION.slice(1)))) };
+      },
+      'S >= l': () => {
+        const c = valid();
+        return { ...c, sig: { ...c.sig, s: pick([c.sig.s + L, L, L + randomBelow(P - L), P + 5n]) } };
+      },
+      'S = 0': () => {
+        const c = valid();
+        return { ...c, sig: { ...c.sig, s: 0n } };
+      },
+      'R8 off the curve': () => {
+        const c = valid();
+        const r = offCurve();
+        return { ...c, sig: { ...c.sig, r8x: r.x, r8y: r.y } };
+      },
+      'R8 = identity, valid': () => {
+        const { k, torsion } = pick(signers);
+        const message = randomBelow(P);
+        return { message, ...fastSign(k, torsion, message, 0n) };
+      },
+      'R8 = identity, random S': () => ({ key: otherPoint(), message: randomBelow(P), sig: { r8x: 0n, r8y: 1n, s: randomBelow(L) } }),
+      'small-order key, forged (R8 = Base8, S = 1)': () => ({ key: affine(pick(TORSION)), message: randomBelow(P), sig: { ...affineSig(B8), s: 1n } }),
+      'small-order key, forged (R8 = identity, S = 0)': () => ({ key: affine(pick(TORSION)), message: randomBelow(P), sig: { r8x: 0n, r8y: 1n, s: 0n } }),
+      'small-order key, random signature': () => ({ key: affine(pick(TORSION)), message: randomBelow(P), sig: { ...affineSig(B8.multiplyUnsafe(randomScalar())), s: randomBelow(L) } }),
+      'key off the curve': () => ({ ...valid(), key: offCurve() }),
+      'values outside the field': () => {
+        const c = valid();
+        return pick([
+          { ...c, key: { ...c.key, x: c.key.x + P } },
+          { ...c, key: { ...c.key, y: -c.key.y } },
+          { ...c, message: c.message + P },
+          { ...c, sig: { ...c.sig, r8y: c.sig.r8y + P } },
+          { ...c, sig: { ...c.sig, s: -c.sig.s } },
+        ]);
+      },
+    };
+    const kinds = Object.keys(makers);
+    for (let i = 0; i < 260; i++) {
+      const kind = i < kinds.length * 4 ? kinds[i % kinds.length]! : pick(kinds);
+      cases.push({ kind, ...makers[kind]!() });
+    }
+
+    const mismatches: string[] = [];
+    const outcomes = new Map<string, { accepted: number; rejected: number; bareAccepted: number }>();
+    for (const c of cases) {
+      const expected = referenceVerify(c.key, c.message, c.sig);
+      const actual = verifyMessage(c.key, c.message, c.sig);
+      if (actual !== expected) mismatches.push(`${c.kind}: expected ${expected}, got ${actual} for ${JSON.stringify(c, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}`);
+      const o = outcomes.get(c.kind) ?? { accepted: 0, rejected: 0, bareAccepted: 0 };
+      if (expected) o.accepted++;
+      else o.rejected++;
+      if (c.kind.startsWith('small-order') && zkAccepts(c.key, c.message, c.sig)) o.bareAccepted++;
+      outcomes.set(c.kind, o);
+    }
+    expect(mismatches).toEqual([]);
+
+    // The generator hits what it claims to: valid signatures verify, forgeries for small-order keys
+    // pass the bare library and are still refused.
+    const count = (kind: string) => outcomes.get(kind)!;
+    for (const kind of ['valid', 'valid, key with a torsion component', 'R8 = identity, valid']) {
+      expect([kind, count(kind).rejected]).toEqual([kind, 0]);
+    }
+    for (const kind of kinds.filter((k) => !k.startsWith('valid') && k !== 'R8 = identity, valid')) {
+      expect([kind, count(kind).accepted]).toEqual([kind, 0]);
+    }
+    expect(count('small-order key, forged (R8 = Base8, S = 1)').bareAccepted).toBe(count('small-order key, forged (R8 = Base8, S = 1)').rejected);
+    expect(count('small-order key, forged (R8 = identity, S = 0)').bareAccepted).toBe(count('small-order key, forged (R8 = identity, S = 0)').rejected);
+  });
+
+  it('keys signed with @zk-kit verify under both implementations, repeatedly (cached key)', () => {
+    const secret = randomSecret();
+    const key = publicKeyOf(secret);
+    for (let i = 0; i < 4; i++) {
+      const message = randomBelow(P);
+      const sig = signMessage(secret, message);
+      expect(verifyMessage(key, message, sig)).toBe(true);
+      expect(referenceVerify(key, message, sig)).toBe(true);
+      expect(verifyMessage(key, message, { ...sig, s: (sig.s + 1n) % L })).toBe(false);
+    }
+  });
+});
+
+function affineSig(p: EdwardsPoint): { r8x: bigint; r8y: bigint } {
+  const { x, y } = p.toAffine();
+  return { r8x: x, r8y: y };
+}
+
+function isOnCurve(x: bigint, y: bigint): boolean {
+  const x2 = (x * x) % P;
+  const y2 = (y * y) % P;
+  return (168700n * x2 + y2 - 1n - ((168696n * x2) % P) * y2) % P === 0n;
+}

@@ -358,3 +358,42 @@ describe('RollupState: clone', () => {
     expect(state.isRegistered(STRANGER)).toBe(false);
   });
 });
+
+describe('RollupState: verifiedKey', () => {
+  const keyOf = (index: number) => publicKeyOf(secrets.get(index)!);
+
+  it('skips the signature check when the caller verified against the registered key', () => {
+    const state = freshState();
+    const signed = tx(state, upload(PATIENT));
+    // A signature that does not verify: accepted only because the caller vouches for it.
+    const unsigned: SignedTx = { ...signed, signature: ZERO_SIGNATURE };
+    expectRejected(state, unsigned, 'BAD_SIGNATURE');
+    state.checkTx(unsigned, T, { verifiedKey: keyOf(PATIENT) });
+    const copy = state.clone();
+    state.applyTx(unsigned, T, { verifiedKey: { ...keyOf(PATIENT) } }); // equal by value, not identity
+    expect(state.accountFields(PATIENT)).toMatchObject({ nonce: 1n, indexHash: 0xabcdefn });
+    copy.applyTx(signed, T);
+    expect(state.root).toBe(copy.root);
+
+    // Only the signature check is skipped: the nonce and the op's own checks still apply.
+    const replay = tx(state, upload(PATIENT, 5n), { nonce: 0n });
+    expect(() => state.checkTx(replay, T, { verifiedKey: keyOf(PATIENT) })).toThrow(expect.objectContaining({ code: 'BAD_NONCE' }));
+    const again = { ...tx(state, upload(PATIENT, 5n)), signature: ZERO_SIGNATURE };
+    expect(() => state.applyTx(again, T, { verifiedKey: keyOf(PATIENT) })).toThrow(expect.objectContaining({ code: 'ALREADY_UPLOADED' }));
+  });
+
+  it('verifies the signature as usual when the given key is not the registered one', () => {
+    const state = freshState();
+    // Signed by HOSPITAL's secret for PATIENT, and "verified" against HOSPITAL's key: not PATIENT's.
+    const forged = tx(state, upload(PATIENT), { signer: HOSPITAL });
+    for (const verifiedKey of [keyOf(HOSPITAL), { x: keyOf(PATIENT).x, y: keyOf(HOSPITAL).y }, { x: keyOf(HOSPITAL).x, y: keyOf(PATIENT).y }]) {
+      expect(() => state.checkTx(forged, T, { verifiedKey })).toThrow(expect.objectContaining({ code: 'BAD_SIGNATURE' }));
+      const root = state.root;
+      expect(() => state.applyTx(forged, T, { verifiedKey })).toThrow(expect.objectContaining({ code: 'BAD_SIGNATURE' }));
+      expect(state.root).toBe(root);
+    }
+    // A valid signature still passes with a wrong verifiedKey: the key is ignored, not held against it.
+    state.applyTx(tx(state, upload(PATIENT)), T, { verifiedKey: keyOf(INSURER) });
+    expect(state.accountFields(PATIENT).nonce).toBe(1n);
+  });
+});
