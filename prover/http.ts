@@ -7,7 +7,9 @@
  *                           200 { batch, position, newRoot (decimal string), txHash }
  *   GET  /v1/transactions/<txHash>   (with options.receipt) 200 the receipt: { txHash, batch, position,
  *                           status: soft | finalized, batchClosed, l1Block?, l1TxHash? }; 404 UNKNOWN_TRANSACTION
- *   GET  /v1/health         200 { ok: true, root (decimal string), openBatch: null | { index, timestamp, oldRoot, forced, txs } }
+ *   GET  /v1/health         200 { ok: true, root (decimal string), nextForcedIndex (Gateway queue index expected next),
+ *                           pendingForcedOps (accepted, waiting for a batch with a free forced slot),
+ *                           openBatch: null | { index, timestamp, oldRoot, forced, txs } }
  *
  * Errors are { error: { code, message } }:
  *   400 MALFORMED (bad JSON, missing/invalid/unknown field, named in the message), 404 NOT_FOUND,
@@ -201,6 +203,8 @@ function healthJson(sequencer: Sequencer): Record<string, unknown> {
   return {
     ok: true,
     root: sequencer.root.toString(),
+    nextForcedIndex: sequencer.lastForcedQueueIndex + 1,
+    pendingForcedOps: sequencer.pendingForcedCount,
     openBatch: open
       ? { index: open.index, timestamp: open.timestamp.toString(), oldRoot: open.oldRoot.toString(), forced: open.forced.length, txs: open.txs.length }
       : null,

@@ -212,6 +212,11 @@ export class Sequencer extends EventEmitter<SequencerEvents> {
     return this.lastQueueIndex;
   }
 
+  /** Forced operations accepted but waiting for a later batch (not yet in the live state). */
+  get pendingForcedCount(): number {
+    return this.pending.length;
+  }
+
   /** Where the accepted transaction with this hash (see txHash()) sits, if it was accepted. */
   locate(hash: string): TxLocation | undefined {
     return this.locations.get(hash.toLowerCase());

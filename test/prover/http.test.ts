@@ -28,7 +28,8 @@ beforeEach(async () => {
   });
   seq.flush();
   logs = [];
-  server = createSequencerHttpServer(seq, { log: (e) => logs.push(e) });
+  // Receipts from the sequencer's own index (the node adds L1 finality on top: test/e2e/rollup.test.ts).
+  server = createSequencerHttpServer(seq, { log: (e) => logs.push(e), receipt: async (hash) => seq.locate(hash) && { txHash: hash, ...seq.locate(hash) } });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
@@ -166,11 +167,11 @@ describe('createSequencerHttpServer', () => {
   it('serves health, 404 and 405', async () => {
     const before = await fetch(`${base}/v1/health`);
     expect(before.status).toBe(200);
-    expect(await before.json()).toEqual({ ok: true, root: seq.root.toString(), openBatch: null });
+    expect(await before.json()).toEqual({ ok: true, root: seq.root.toString(), nextForcedIndex: seq.lastForcedQueueIndex + 1, pendingForcedOps: 0, openBatch: null });
 
     await post(toJson(sign({ op: TxOp.Upload, actor: PATIENT, payload: 7n })));
     const after = (await (await fetch(`${base}/v1/health`)).json()) as Record<string, unknown>;
-    expect(after).toEqual({ ok: true, root: seq.root.toString(), openBatch: { index: 2, timestamp: T.toString(), oldRoot: expect.any(String), forced: 0, txs: 1 } });
+    expect(after).toEqual({ ok: true, root: seq.root.toString(), nextForcedIndex: seq.lastForcedQueueIndex + 1, pendingForcedOps: 0, openBatch: { index: 2, timestamp: T.toString(), oldRoot: expect.any(String), forced: 0, txs: 1 } });
 
     const missing = await fetch(`${base}/v1/nope`);
     expect(missing.status).toBe(404);
@@ -179,6 +180,22 @@ describe('createSequencerHttpServer', () => {
     expect(wrongMethod.status).toBe(405);
     expect(wrongMethod.headers.get('allow')).toBe('POST');
     await wrongMethod.json();
+  });
+
+  it('serves receipts by transaction hash; unknown hashes are 404 UNKNOWN_TRANSACTION', async () => {
+    const res = await post(toJson(sign({ op: TxOp.Upload, actor: PATIENT, payload: 9n })));
+    const { txHash, batch, position } = res.json as { txHash: string; batch: number; position: number };
+    const found = await fetch(`${base}/v1/transactions/${txHash.toUpperCase().replace('0X', '0x')}`);
+    expect(found.status).toBe(200);
+    expect(await found.json()).toEqual({ txHash, batch, position });
+    const unknown = await fetch(`${base}/v1/transactions/0x${'ab'.repeat(32)}`);
+    expect(unknown.status).toBe(404);
+    expect(((await unknown.json()) as { error: { code: string } }).error.code).toBe('UNKNOWN_TRANSACTION');
+    const post405 = await fetch(`${base}/v1/transactions/${txHash}`, { method: 'POST' });
+    expect(post405.status).toBe(405);
+    await post405.json();
+    // Not a hash: not this route.
+    expect((await fetch(`${base}/v1/transactions/0x12`)).status).toBe(404);
   });
 
   it('answers 503 CLOSED once the sequencer is closed', async () => {
