@@ -39,7 +39,7 @@ import {
   type Job,
   type JobsOptions,
 } from 'bullmq';
-import type { Rollup } from '../contracts/types/index.js';
+import { Gateway__factory, type Rollup } from '../contracts/types/index.js';
 import type { CircuitProfile } from './profiles.js';
 import { proveBatch, WitnessGenerationError, type ProvingArtifacts } from './prove.js';
 import type { BatchEvent } from './sequencer.js';
@@ -299,6 +299,8 @@ export class SettlementMismatchError extends UnrecoverableError {
   override readonly name = 'SettlementMismatchError';
 }
 
+const GATEWAY_ERRORS = Gateway__factory.createInterface();
+
 function revertName(rollup: Rollup, err: unknown): { name: string; args: readonly unknown[] } | undefined {
   let e = err as { data?: unknown; revert?: { name?: string; args?: readonly unknown[] }; info?: { error?: { data?: unknown } }; error?: unknown } | undefined;
   for (let depth = 0; e && depth < 5; depth++) {
@@ -306,7 +308,8 @@ function revertName(rollup: Rollup, err: unknown): { name: string; args: readonl
     const data = typeof e.data === 'string' ? e.data : typeof e.info?.error?.data === 'string' ? e.info.error.data : undefined;
     if (data?.startsWith('0x')) {
       try {
-        const parsed = rollup.interface.parseError(data);
+        // The Rollup's own errors, or the Gateway's bubbling up from consumeForcedOps.
+        const parsed = rollup.interface.parseError(data) ?? GATEWAY_ERRORS.parseError(data);
         if (parsed) return { name: parsed.name, args: parsed.args.toArray() };
       } catch {
         // not one of the Rollup's errors

@@ -124,7 +124,7 @@ contract Rollup {
         uint256[1] memory input = [publicInput(oldRoot, newRoot, commitment)];
         if (!verifier.verifyProof(proof.a, proof.b, proof.c, input)) revert InvalidProof();
 
-        gateway.consumeForcedOps(batchData[HEADER_BYTES:HEADER_BYTES + uint256(h.forcedCount) * FORCED_OP_BYTES]);
+        gateway.consumeForcedOps(batchData[HEADER_BYTES:HEADER_BYTES + uint256(h.forcedCount) * FORCED_OP_BYTES], maxForcedOps, h.timestamp);
         _finalize(oldRoot, newRoot, commitment, h, batchData);
     }
 

@@ -554,7 +554,7 @@ describe('wire and setOperator', () => {
     expect(await fresh.rollup()).toBe(ZeroAddress);
 
     // Unwired: the rollup is address(0), so nobody can consume.
-    await expectRevert(fresh.consumeForcedOps('0x'), fresh.interface, 'NotRollup', [acct(0).address]);
+    await expectRevert(fresh.consumeForcedOps('0x', 1, 0), fresh.interface, 'NotRollup', [acct(0).address]);
 
     await expectRevert(fresh.wire(ZeroAddress, acct(9).address), fresh.interface, 'ZeroAddress', []);
     await expectRevert(fresh.wire(acct(8).address, ZeroAddress), fresh.interface, 'ZeroAddress', []);
@@ -588,11 +588,11 @@ describe('forced queue without batches', () => {
     const p = await registerPatient();
     const op = wireOp(OP_REGISTER_ACCOUNT, p.index, 0, p.key[0], p.key[1]);
     for (const i of [0, 1, 5]) {
-      await expectRevert(gw(i).consumeForcedOps(op), c.gateway.interface, 'NotRollup', [acct(i).address]);
-      await expectRevert(gw(i).consumeForcedOps('0x'), c.gateway.interface, 'NotRollup', [acct(i).address]);
+      await expectRevert(gw(i).consumeForcedOps(op, 1, 0), c.gateway.interface, 'NotRollup', [acct(i).address]);
+      await expectRevert(gw(i).consumeForcedOps('0x', 1, 0), c.gateway.interface, 'NotRollup', [acct(i).address]);
     }
     // NotRollup is checked before the length check.
-    await expectRevert(gw(1).consumeForcedOps('0x01'), c.gateway.interface, 'NotRollup', [acct(1).address]);
+    await expectRevert(gw(1).consumeForcedOps('0x01', 1, 0), c.gateway.interface, 'NotRollup', [acct(1).address]);
     expect(await c.gateway.forcedHead()).toBe(0n);
   });
 

@@ -219,6 +219,7 @@ describe('forced operations', () => {
 
   it('rejects batches that leave an overdue operation out, and then lets anyone include it', async () => {
     const ops = await registerPatients(1);
+    await chain.provider.send('evm_increaseTime', [DEADLINE + 1]);
     await chain.mine(DEADLINE + 1);
     expect(await c.gateway.forcedQueueOverdue()).toBe(true);
     const ignoring = await prepareBatch(c.rollup, { forcedOps: [], txRecords: records(1) });
@@ -231,6 +232,38 @@ describe('forced operations', () => {
     // Once nothing is overdue, the operator alone submits again.
     const next = await prepareBatch(c.rollup, { forcedOps: [], txRecords: records(1) });
     await expectRevert(submit(c.rollup, next, outsider), c.rollup.interface, 'NotOperator');
+  });
+
+  it('accepts a batch that fills its forced slots while later operations are overdue: a backlog drains', async () => {
+    const ops = await registerPatients(3);
+    await chain.provider.send('evm_increaseTime', [DEADLINE + 1]);
+    await chain.mine(DEADLINE + 1);
+    expect(await c.rollup.maxForcedOps()).toBe(2n);
+    // ops[2] is overdue and left out, but both forced slots are used.
+    const full = await prepareBatch(c.rollup, { forcedOps: [ops[0]!, ops[1]!], txRecords: records(1) });
+    await (await submit(c.rollup, full)).wait();
+    expect(await c.gateway.forcedHead()).toBe(2n);
+    // A free slot and ops[2] still out: refused.
+    const skipping = await prepareBatch(c.rollup, { forcedOps: [], txRecords: records(1) });
+    await expectRevert(submit(c.rollup, skipping), errors, 'ForcedOperationOverdue');
+    const last = await prepareBatch(c.rollup, { forcedOps: [ops[2]!], txRecords: [] });
+    await (await submit(c.rollup, last)).wait();
+    expect(await c.gateway.forcedHead()).toBe(3n);
+  });
+
+  it('judges a batch that skips an overdue operation by its own timestamp, not by when its proof lands', async () => {
+    await registerPatients(1);
+    const [, , queuedAtTime] = await c.gateway.forcedOpAt(0);
+    // Opened within D seconds of the queueing: its proof may land long after the block deadline.
+    const early = await prepareBatch(c.rollup, { forcedOps: [], txRecords: records(1), timestamp: queuedAtTime + BigInt(DEADLINE) });
+    await chain.provider.send('evm_increaseTime', [DEADLINE + 5]);
+    await chain.mine(DEADLINE + 1);
+    expect(await c.gateway.forcedQueueOverdue()).toBe(true);
+    await (await submit(c.rollup, early)).wait();
+    expect(await c.gateway.forcedHead()).toBe(0n);
+    // Opened later than that with a free forced slot: the sequencer could have included it.
+    const lateNow = await prepareBatch(c.rollup, { forcedOps: [], txRecords: records(1), timestamp: queuedAtTime + BigInt(DEADLINE) + 1n });
+    await expectRevert(submit(c.rollup, lateNow), errors, 'ForcedOperationOverdue', [0n, expect.any(BigInt)]);
   });
 
   it('accepts an operation not yet overdue being left for a later batch', async () => {

@@ -2,8 +2,16 @@
 pragma solidity ^0.8.24;
 
 /// @notice The ordered L1->L2 queue of forced operations. The rollup must consume them in queue
-/// order; an operation older than the inclusion deadline makes every batch that leaves it out
-/// revert (and opens batch submission to anyone, see Rollup), which bounds censorship.
+/// order. With D = forcedInclusionDeadline:
+/// - once the oldest unconsumed operation is more than D blocks old, anyone may submit batches
+///   (see Rollup), so a stalled operator cannot freeze the queue;
+/// - a batch that leaves it out is refused when it is overdue AND the batch had a free forced slot
+///   AND the batch was opened (its proved timestamp) more than D seconds after the operation was
+///   queued: the sequencer had the operation and room for it. Judging by the batch's own time,
+///   not by when its proof lands, keeps batches sequenced in good faith settleable after a proving
+///   backlog (otherwise one late proof would make every batch already sequenced unsettleable, and
+///   the rollup would halt for good); a batch whose forced slots are all used made all the
+///   progress the circuit allows, so a backlog of forced operations drains.
 ///
 /// Wire format of one operation (FORCED_OP_BYTES = 73, packed, big-endian), the same bytes the
 /// Rollup receives in batch calldata and the circuit decodes:
@@ -18,11 +26,12 @@ abstract contract ForcedQueue {
     struct QueuedOp {
         bytes32 hash;
         uint64 queuedAtBlock;
+        uint64 queuedAtTime;
     }
 
     QueuedOp[] internal _forcedQueue;
     uint256 public forcedHead;
-    /// Blocks an operation may wait before batches that skip it are rejected.
+    /// D: blocks before anyone may submit; seconds a sequencer may take to put an operation in a batch.
     uint256 public immutable forcedInclusionDeadline;
 
     event ForcedOperationQueued(uint256 indexed index, uint8 indexed kind, uint32 account, uint32 counterpart, uint256 a, uint256 b);
@@ -48,7 +57,9 @@ abstract contract ForcedQueue {
 
     function _enqueue(uint8 kind, uint32 account, uint32 counterpart, uint256 a, uint256 b) internal {
         uint256 index = _forcedQueue.length;
-        _forcedQueue.push(QueuedOp({hash: keccak256(encodeForcedOp(kind, account, counterpart, a, b)), queuedAtBlock: uint64(block.number)}));
+        _forcedQueue.push(
+            QueuedOp({hash: keccak256(encodeForcedOp(kind, account, counterpart, a, b)), queuedAtBlock: uint64(block.number), queuedAtTime: uint64(block.timestamp)})
+        );
         emit ForcedOperationQueued(index, kind, account, counterpart, a, b);
     }
 
@@ -56,9 +67,9 @@ abstract contract ForcedQueue {
         return _forcedQueue.length;
     }
 
-    function forcedOpAt(uint256 index) external view returns (bytes32 hash, uint64 queuedAtBlock) {
+    function forcedOpAt(uint256 index) external view returns (bytes32 hash, uint64 queuedAtBlock, uint64 queuedAtTime) {
         QueuedOp storage op = _forcedQueue[index];
-        return (op.hash, op.queuedAtBlock);
+        return (op.hash, op.queuedAtBlock, op.queuedAtTime);
     }
 
     function forcedQueueOverdue() public view returns (bool) {
@@ -67,7 +78,8 @@ abstract contract ForcedQueue {
     }
 
     /// @notice Checks that `ops` are exactly the next queued operations, in order, and moves the head.
-    function consumeForcedOps(bytes calldata ops) external returns (uint256 count) {
+    /// `capacity`: the batch's forced slots; `batchTimestamp`: its proved opening time (see above).
+    function consumeForcedOps(bytes calldata ops, uint256 capacity, uint64 batchTimestamp) external returns (uint256 count) {
         if (msg.sender != _rollup()) revert NotRollup(msg.sender);
         if (ops.length % FORCED_OP_BYTES != 0) revert MalformedForcedOps(ops.length);
         count = ops.length / FORCED_OP_BYTES;
@@ -80,8 +92,11 @@ abstract contract ForcedQueue {
             if (actual != expected) revert ForcedOperationMismatch(index, expected, actual);
         }
         forcedHead = head + count;
-        if (forcedQueueOverdue()) {
-            revert ForcedOperationOverdue(forcedHead, _forcedQueue[forcedHead].queuedAtBlock + forcedInclusionDeadline);
+        if (count < capacity && forcedQueueOverdue()) {
+            QueuedOp storage next = _forcedQueue[head + count];
+            if (uint256(batchTimestamp) > uint256(next.queuedAtTime) + forcedInclusionDeadline) {
+                revert ForcedOperationOverdue(head + count, next.queuedAtBlock + forcedInclusionDeadline);
+            }
         }
         if (count > 0) emit ForcedOperationsConsumed(head, count);
     }

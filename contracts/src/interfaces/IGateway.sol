@@ -5,8 +5,9 @@ pragma solidity ^0.8.24;
 interface IGateway {
     function governance() external view returns (address);
     function isActiveInstitution(address account) external view returns (bool);
-    /// @dev Called by the Rollup with the forced operations a batch consumed, in queue order.
-    function consumeForcedOps(bytes calldata ops) external returns (uint256 count);
+    /// @dev Called by the Rollup with the forced operations a batch consumed, in queue order, its
+    /// forced-slot capacity and its timestamp (the overdue rule, see ForcedQueue).
+    function consumeForcedOps(bytes calldata ops, uint256 capacity, uint64 batchTimestamp) external returns (uint256 count);
     /// @return true when the oldest unconsumed forced operation has passed its inclusion deadline.
     function forcedQueueOverdue() external view returns (bool);
 }
