@@ -42,6 +42,8 @@ export interface SequencerHttpOptions {
   readonly maxBodyBytes?: number;
   /** Called once per answered request (never with the body). Default: logs 5xx to console.error. */
   readonly log?: (entry: HttpLogEntry) => void;
+  /** Replaces sequencer.submit for POST /v1/transactions (e.g. signature checks on a thread pool first). */
+  readonly submit?: (tx: SignedTx) => Promise<SoftReceipt>;
   /** Serves GET /v1/transactions/<txHash> (a JSON-serialisable receipt, undefined: 404). */
   readonly receipt?: (txHash: string) => Promise<object | undefined>;
 }
@@ -257,7 +259,7 @@ export function createSequencerHttpServer(sequencer: Sequencer, options: Sequenc
       throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'the content type must be application/json');
     }
     const tx = parseSignedTx(parseJson(await readBody(req, maxBodyBytes)));
-    send(req, res, path, 200, receiptJson(sequencer.submit(tx)));
+    send(req, res, path, 200, receiptJson(options.submit ? await options.submit(tx) : sequencer.submit(tx)));
   };
 
   return http.createServer((req, res) => {

@@ -30,6 +30,7 @@ import { Pipeline, pipelinePrefix, type PipelineEvent } from './pipeline.js';
 import { PROFILES, isProfileName, type CircuitProfile } from './profiles.js';
 import { Sequencer, type BatchEvent, type SoftReceipt } from './sequencer.js';
 import type { SignedTx } from './signing.js';
+import { VerifyPool } from './verifyPool.js';
 
 export type NodeErrorCode = 'BAD_DEPLOYMENT' | 'NOT_OPERATOR' | 'LOG_MISMATCH';
 
@@ -113,6 +114,7 @@ export class RollupNode {
     private readonly server: Server,
     private readonly rollup: Rollup,
     private readonly provider: JsonRpcProvider,
+    private readonly pool: VerifyPool,
     readonly url: string,
     readonly walPath: string,
     readonly settledAtStart: number,
@@ -205,7 +207,9 @@ export class RollupNode {
 
       // The server answers receipts through the node, which needs the listening server first.
       const self: { node?: RollupNode } = {};
-      const server = createSequencerHttpServer(sequencer, { receipt: (hash) => self.node!.receipt(hash) });
+      const pool = await VerifyPool.start({ threads: config.rollup.verifyThreads });
+      cleanup.push(() => pool.close());
+      const server = createSequencerHttpServer(sequencer, { receipt: (hash) => self.node!.receipt(hash), submit: (tx) => self.node!.submitAsync(tx) });
       const port = opts.port ?? config.rollup.sequencerPort;
       await new Promise<void>((resolve, reject) => {
         server.once('error', (err: NodeJS.ErrnoException) =>
@@ -215,7 +219,7 @@ export class RollupNode {
       });
       const address = server.address() as AddressInfo;
       const url = `http://${config.rollup.sequencerHost}:${address.port}`;
-      self.node = new RollupNode(sequencer, pipeline, watcher, server, rollup, provider, url, walPath, settled, watcherFailed);
+      self.node = new RollupNode(sequencer, pipeline, watcher, server, rollup, provider, pool, url, walPath, settled, watcherFailed);
       return self.node;
     } catch (err) {
       for (const c of cleanup.reverse()) {
@@ -231,6 +235,17 @@ export class RollupNode {
 
   /** The in-process interface (the GraphQL API calls this): validates, logs, applies, answers. */
   submit(tx: SignedTx): SoftReceipt {
+    return this.sequencer.submit(tx);
+  }
+
+  /**
+   * submit(), with the signature checked on the verification pool's threads first, so this
+   * thread only orders, applies and logs (what POST /v1/transactions uses). A signature that does
+   * not verify goes through submit() unchanged and gets its BAD_SIGNATURE from the state.
+   */
+  async submitAsync(tx: SignedTx): Promise<SoftReceipt> {
+    const key = this.sequencer.publicKeyOf(tx.record.actor);
+    if (key && (await this.pool.verify(key, tx))) return this.sequencer.submit(tx, { verifiedKey: key });
     return this.sequencer.submit(tx);
   }
 
@@ -283,6 +298,7 @@ export class RollupNode {
       });
       await this.watcher.stop();
       this.sequencer.detach();
+      await this.pool.close();
       await this.pipeline.close(true);
       this.provider.destroy();
     })();

@@ -32,8 +32,8 @@ import { EventEmitter } from 'node:events';
 import { createHash } from 'node:crypto';
 import { encodeTxRecord, type ForcedOp } from './codec.js';
 import { PROFILES, type CircuitProfile, type ProfileName } from './profiles.js';
-import type { SignedTx } from './signing.js';
-import { ForcedOpError, RollupState, TxRejected } from './state.js';
+import type { PublicKey, SignedTx } from './signing.js';
+import { ForcedOpError, RollupState, TxRejected, type TxCheckOptions } from './state.js';
 import { Wal, WalError, type BatchOpening } from './wal.js';
 
 export type SequencerErrorCode = 'CLOSED' | 'FORCED_OUT_OF_ORDER' | 'FORCED_OP_FAILED' | 'RECOVERY_MISMATCH';
@@ -212,6 +212,11 @@ export class Sequencer extends EventEmitter<SequencerEvents> {
     return this.lastQueueIndex;
   }
 
+  /** The registered key of an account (what its signatures must verify under), if registered. */
+  publicKeyOf(account: number): PublicKey | undefined {
+    return this.state.publicKey(account);
+  }
+
   /** Forced operations accepted but waiting for a later batch (not yet in the live state). */
   get pendingForcedCount(): number {
     return this.pending.length;
@@ -225,14 +230,16 @@ export class Sequencer extends EventEmitter<SequencerEvents> {
   /**
    * Validates `tx` at the batch timestamp, logs it, applies it and answers a soft receipt.
    * Throws TxRejected (unchanged from the state) and changes nothing, log included.
+   * `verifiedKey`: the caller verified the signature against this key (prover/verifyPool.ts); it
+   * counts only when it is the actor's registered key.
    */
-  submit(tx: SignedTx): SoftReceipt {
+  submit(tx: SignedTx, options: TxCheckOptions = {}): SoftReceipt {
     this.checkOpen();
     const opening = this.current ? undefined : this.opening();
     const timestamp = this.current?.timestamp ?? opening!.timestamp;
     // The snapshot comes first: clone() after checkTx would void its cached validation.
     const before = opening && this.state.clone();
-    this.state.checkTx(tx, timestamp); // TxRejected passes through
+    this.state.checkTx(tx, timestamp, options); // TxRejected passes through
     const batch = this.current?.index ?? opening!.index;
     const position = this.current?.txs.length ?? 0;
     this.wal.append({ kind: 'tx', batch, position, tx }, opening);

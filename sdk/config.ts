@@ -3,6 +3,7 @@
  * documented default; services and scripts call `loadConfig()` and never read process.env
  * themselves.
  */
+import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PROFILES, isProfileName, type CircuitProfile } from '../prover/profiles.js';
@@ -62,6 +63,8 @@ export interface RollupServiceConfig {
   readonly stalledCheckMs: number;
   /** How often the forced-queue watcher polls the Gateway. */
   readonly forcedPollMs: number;
+  /** Threads that check transaction signatures for the HTTP endpoint. */
+  readonly verifyThreads: number;
 }
 
 export const TX_OP_NAMES = ['upload', 'update', 'grant', 'revoke', 'access', 'claim'] as const;
@@ -127,6 +130,7 @@ function chain(env: Env, prefix: string, name: string, chainId: number, port: nu
  * - PROVE_LOCK_MS [60000]                    a dead worker's job is retried after this (keep > 2x witness time)
  * - STALLED_CHECK_MS [15000]                 stalled-job check interval
  * - FORCED_POLL_MS [1000]                    forced-queue watcher poll interval
+ * - VERIFY_THREADS [cores - 1, at least 1]   signature-check threads of the sequencer
  */
 export function loadConfig(env: Env = process.env): Config {
   const dataDir = resolve(str(env, 'DATA_DIR', '.data'));
@@ -176,6 +180,7 @@ function rollupService(env: Env, deployerKey: string): RollupServiceConfig {
     proveLockMs,
     stalledCheckMs: int(env, 'STALLED_CHECK_MS', 15_000, 100),
     forcedPollMs: int(env, 'FORCED_POLL_MS', 1_000, 10),
+    verifyThreads: int(env, 'VERIFY_THREADS', Math.max(1, availableParallelism() - 1), 1, 64),
   };
 }
 

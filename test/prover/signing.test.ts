@@ -109,10 +109,15 @@ describe('signing', () => {
     expect(isSmallOrderKey(publicKeyOf(CIRCOMLIB_VECTOR.secret))).toBe(false);
   });
 
-  it('agrees with @zk-kit/eddsa-poseidon used directly', () => {
-    const secret = randomSecret();
-    const sig = zkSign(secret, 99n);
-    expect(signMessage(secret, 99n)).toEqual({ r8x: sig.R8[0], r8y: sig.R8[1], s: sig.S });
+  it('signs and derives keys exactly as @zk-kit/eddsa-poseidon does (our noble code against the reference)', () => {
+    for (let i = 0; i < 12; i++) {
+      const secret = randomSecret();
+      const message = i === 0 ? 0n : i === 1 ? SNARK_FIELD - 1n : BigInt(`0x${Buffer.from(randomSecret()).toString('hex')}`) % SNARK_FIELD;
+      const sig = zkSign(secret, message);
+      expect(signMessage(secret, message)).toEqual({ r8x: sig.R8[0], r8y: sig.R8[1], s: sig.S });
+      const [x, y] = zkCjs.derivePublicKey(secret);
+      expect(publicKeyOf(secret)).toEqual({ x, y });
+    }
   });
 
   it('needs a 32-byte secret', () => {
