@@ -364,6 +364,18 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ DEPLOYER_KEY: key })).toThrow(new ConfigError('DEPLOYER_KEY must be a 0x-prefixed 32-byte hex private key'));
   });
 
+  it('reads the rollup services: defaults, overrides and refusals', () => {
+    const d = loadConfig({}).rollup;
+    expect(d).toMatchObject({ redisUrl: undefined, redisPort: 6390, operatorKey: ANVIL_DEV_KEY, sequencerPort: 8550, batchTimeoutMs: 10_000, priorityOps: [], proveWorkers: 1, proveLockMs: 60_000 });
+    expect(d.verifyThreads).toBeGreaterThanOrEqual(1);
+    const o = loadConfig({ REDIS_URL: 'redis://10.0.0.5:6379/2', PRIORITY_OPS: 'Access, claim,access', PROVE_WORKERS: '0', OPERATOR_KEY: `0x${'11'.repeat(32)}` }).rollup;
+    expect(o).toMatchObject({ redisUrl: 'redis://10.0.0.5:6379/2', priorityOps: ['access', 'claim'], proveWorkers: 0, operatorKey: `0x${'11'.repeat(32)}` });
+    expect(() => loadConfig({ PRIORITY_OPS: 'access,delete' })).toThrow(new ConfigError('PRIORITY_OPS: unknown operation "delete" (one of upload, update, grant, revoke, access, claim)'));
+    expect(() => loadConfig({ REDIS_URL: 'localhost:6379' })).toThrow(/REDIS_URL must start with redis:\/\//);
+    expect(() => loadConfig({ OPERATOR_KEY: '0x12' })).toThrow(/OPERATOR_KEY/);
+    expect(() => loadConfig({ PROVE_LOCK_MS: '10' })).toThrow(/PROVE_LOCK_MS must be a decimal integer in 1000\.\./);
+  });
+
   it('names its errors ConfigError', () => {
     try {
       loadConfig({ SETTLEMENT_PORT: 'x' });
