@@ -49,8 +49,8 @@ export class ForcedQueueWatcher {
     return w;
   }
 
-  /** Scans up to the chain head now and delivers what is new (also used by tests). */
-  async poll(): Promise<number> {
+  /** Scans up to the chain head and delivers what is new; only ever one at a time (the timer's). */
+  private async poll(): Promise<number> {
     const { gateway } = this.opts;
     const provider = gateway.runner?.provider;
     if (!provider) throw new ForcedWatcherError('the Gateway contract has no provider');
