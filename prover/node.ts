@@ -100,6 +100,13 @@ function contractAddress(deployment: Deployment, name: string): string {
   return a;
 }
 
+/** Checks the signature on the pool against the actor's registered key, then submits (see RollupNode.submitAsync). */
+export async function submitVerified(sequencer: Sequencer, pool: VerifyPool, tx: SignedTx): Promise<SoftReceipt> {
+  const key = sequencer.publicKeyOf(tx.record.actor);
+  if (key && (await pool.verify(key, tx))) return sequencer.submit(tx, { verifiedKey: key });
+  return sequencer.submit(tx);
+}
+
 export class RollupNode {
   /** Resolves with a reason when a part fails for good (the process should stop). */
   readonly failed: Promise<string>;
@@ -244,9 +251,7 @@ export class RollupNode {
    * not verify goes through submit() unchanged and gets its BAD_SIGNATURE from the state.
    */
   async submitAsync(tx: SignedTx): Promise<SoftReceipt> {
-    const key = this.sequencer.publicKeyOf(tx.record.actor);
-    if (key && (await this.pool.verify(key, tx))) return this.sequencer.submit(tx, { verifiedKey: key });
-    return this.sequencer.submit(tx);
+    return submitVerified(this.sequencer, this.pool, tx);
   }
 
   /** The soft or final receipt of an accepted transaction; undefined for an unknown hash. */
