@@ -7,6 +7,7 @@
  *                           200 { batch, position, newRoot (decimal string), txHash }
  *   GET  /v1/transactions/<txHash>   (with options.receipt) 200 the receipt: { txHash, batch, position,
  *                           status: soft | finalized, batchClosed, l1Block?, l1TxHash? }; 404 UNKNOWN_TRANSACTION
+ *   GET  /v1/pipeline       (with options.pipeline) job counts of the prove and settle queues, recent failures
  *   GET  /v1/health         200 { ok: true, root (decimal string), nextForcedIndex (Gateway queue index expected next),
  *                           pendingForcedOps (accepted, waiting for a batch with a free forced slot),
  *                           openBatch: null | { index, timestamp, oldRoot, forced, txs } }
@@ -44,6 +45,8 @@ export interface SequencerHttpOptions {
   readonly log?: (entry: HttpLogEntry) => void;
   /** Replaces sequencer.submit for POST /v1/transactions (e.g. signature checks on a thread pool first). */
   readonly submit?: (tx: SignedTx) => Promise<SoftReceipt>;
+  /** Serves GET /v1/pipeline (job counts, recent failures). */
+  readonly pipeline?: () => Promise<object>;
   /** Serves GET /v1/transactions/<txHash> (a JSON-serialisable receipt, undefined: 404). */
   readonly receipt?: (txHash: string) => Promise<object | undefined>;
 }
@@ -246,6 +249,11 @@ export function createSequencerHttpServer(sequencer: Sequencer, options: Sequenc
       const found = await options.receipt!(receiptOf.toLowerCase());
       if (!found) throw new HttpError(404, 'UNKNOWN_TRANSACTION', 'no accepted transaction has this hash');
       send(req, res, '/v1/transactions/:hash', 200, found);
+      return;
+    }
+    if (path === '/v1/pipeline' && options.pipeline) {
+      if (req.method !== 'GET') throw new HttpError(405, 'METHOD_NOT_ALLOWED', 'use GET', { allow: 'GET' });
+      send(req, res, path, 200, await options.pipeline());
       return;
     }
     const allowed = ROUTES[path];

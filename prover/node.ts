@@ -216,7 +216,11 @@ export class RollupNode {
       const self: { node?: RollupNode } = {};
       const pool = await VerifyPool.start({ threads: config.rollup.verifyThreads });
       cleanup.push(() => pool.close());
-      const server = createSequencerHttpServer(sequencer, { receipt: (hash) => self.node!.receipt(hash), submit: (tx) => self.node!.submitAsync(tx) });
+      const server = createSequencerHttpServer(sequencer, {
+        receipt: (hash) => self.node!.receipt(hash),
+        submit: (tx) => self.node!.submitAsync(tx),
+        pipeline: () => pipeline.status(),
+      });
       const port = opts.port ?? config.rollup.sequencerPort;
       await new Promise<void>((resolve, reject) => {
         server.once('error', (err: NodeJS.ErrnoException) =>
@@ -274,7 +278,7 @@ export class RollupNode {
   /** Human summary lines for start-up output. */
   describe(): string[] {
     return [
-      `  sequencer        ${this.url}  (POST /v1/transactions, GET /v1/transactions/<hash>, GET /v1/health)`,
+      `  sequencer        ${this.url}  (POST /v1/transactions, GET /v1/transactions/<hash>, /v1/pipeline, /v1/health)`,
       `  sequencer log    ${this.walPath}`,
       `  prove workers    ${this.pipeline.proveWorkers.length} in this process${this.pipeline.proveWorkers.length === 0 ? ' (run npm run prover)' : ''}; settlement worker here`,
     ];

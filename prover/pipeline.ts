@@ -579,6 +579,13 @@ export interface PipelineOptions extends QueueTarget {
   settleRetry?: RetryOptions;
 }
 
+export interface PipelineStatus {
+  readonly prove: Record<string, number>;
+  readonly settle: Record<string, number>;
+  /** Newest first: jobs that failed for good (a settle job for a batch L1 refuses, a batch the circuit refuses). */
+  readonly failures: readonly { queue: string; jobId: string; batch: number; reason: string; attempts: number; failedAt: number }[];
+}
+
 interface PipelineEventMap {
   error: [Error];
 }
@@ -680,6 +687,22 @@ export class Pipeline extends EventEmitter<PipelineEventMap> {
       n++;
     }
     return n;
+  }
+
+  /** Job counts per queue and the most recent failures (what GET /v1/pipeline shows). */
+  async status(recentFailures = 20): Promise<PipelineStatus> {
+    const states = ['waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized', 'waiting-children'] as const;
+    const [prove, settle, proveFailed, settleFailed] = await Promise.all([
+      this.proveQueue.getJobCounts(...states),
+      this.settleQueue.getJobCounts(...states),
+      this.proveQueue.getFailed(0, recentFailures - 1),
+      this.settleQueue.getFailed(0, recentFailures - 1),
+    ]);
+    const failures = [...proveFailed.map((j) => ({ queue: PROVE_QUEUE, job: j })), ...settleFailed.map((j) => ({ queue: SETTLE_QUEUE, job: j }))]
+      .map(({ queue, job }) => ({ queue, jobId: job.id ?? '', batch: batchOfJobId(job.id) ?? -1, reason: job.failedReason, attempts: job.attemptsMade, failedAt: job.finishedOn ?? 0 }))
+      .sort((x, y) => y.failedAt - x.failedAt)
+      .slice(0, recentFailures);
+    return { prove, settle, failures };
   }
 
   /**

@@ -279,6 +279,17 @@ it('finalizes every accepted transaction through a prover crash and a sequencer 
   expect(await job!.getState()).toBe('completed');
   expect(job!.processedBy).not.toBe(killed!.name);
 
+  // Operators see the queues: nothing failed for good, a settled job per batch.
+  // (A settle job completes just after its batch shows on L1: wait for the last one.)
+  const batchCount = Number(await rollup.batchCount());
+  type Status = { prove: Record<string, number>; settle: Record<string, number>; failures: unknown[] };
+  const status = await until('the last settle job to complete', async () => {
+    const st = (await (await fetch(`${base}/v1/pipeline`)).json()) as Status;
+    return st.settle.completed === batchCount ? st : undefined;
+  }, 20_000);
+  expect(status.failures).toEqual([]);
+  expect(status.prove.completed).toBe(batchCount);
+
   // --- Independent recomputation from L1 alone: each BatchFinalized's calldata, decoded and applied.
   const state = new RollupState(profile);
   const finalized = await rollup.queryFilter(rollup.filters.BatchFinalized(), devnet.deployment.settlement.startBlock);
