@@ -37,6 +37,15 @@ export interface Config {
   readonly ceremonyPtau: string | undefined;
   /** The sequencer, its pipeline and the prove workers (prover/node.ts, scripts/prover.ts). */
   readonly rollup: RollupServiceConfig;
+  /** Where encrypted records are stored (sdk/storage.ts). */
+  readonly ipfs: IpfsConfig;
+}
+
+export interface IpfsConfig {
+  /** A Kubo node's RPC API (http(s)://host:port); unset = an embedded, offline Helia node in `dir`. */
+  readonly apiUrl: string | undefined;
+  /** The embedded node's blockstore and datastore (unused when apiUrl is set). */
+  readonly dir: string;
 }
 
 export interface RollupServiceConfig {
@@ -131,6 +140,8 @@ function chain(env: Env, prefix: string, name: string, chainId: number, port: nu
  * - STALLED_CHECK_MS [15000]                 stalled-job check interval
  * - FORCED_POLL_MS [1000]                    forced-queue watcher poll interval
  * - VERIFY_THREADS [cores - 1, at least 1]   signature-check threads of the sequencer
+ * - IPFS_API_URL [unset]                     Kubo RPC API for record storage; unset = embedded Helia (no networking)
+ * - IPFS_DIR [$DATA_DIR/ipfs]                the embedded node's block and data store
  */
 export function loadConfig(env: Env = process.env): Config {
   const dataDir = resolve(str(env, 'DATA_DIR', '.data'));
@@ -151,7 +162,14 @@ export function loadConfig(env: Env = process.env): Config {
     circuitCacheDir: resolve(str(env, 'CIRCUIT_CACHE_DIR', resolve(REPO_ROOT, '.cache', 'circuits'))),
     ceremonyPtau: env.CEREMONY_PTAU ? resolve(env.CEREMONY_PTAU) : undefined,
     rollup: rollupService(env, deployerKey),
+    ipfs: ipfs(env, dataDir),
   };
+}
+
+function ipfs(env: Env, dataDir: string): IpfsConfig {
+  const apiUrl = env.IPFS_API_URL || undefined;
+  if (apiUrl !== undefined && !(/^https?:\/\//.test(apiUrl) && URL.canParse(apiUrl))) throw new ConfigError(`IPFS_API_URL must be an http:// or https:// URL, got "${apiUrl}"`);
+  return { apiUrl, dir: resolve(str(env, 'IPFS_DIR', resolve(dataDir, 'ipfs'))) };
 }
 
 function rollupService(env: Env, deployerKey: string): RollupServiceConfig {
