@@ -7,6 +7,8 @@
  *                           200 { batch, position, newRoot (decimal string), txHash }
  *   GET  /v1/transactions/<txHash>   (with options.receipt) 200 the receipt: { txHash, batch, position,
  *                           status: soft | finalized, batchClosed, l1Block?, l1TxHash? }; 404 UNKNOWN_TRANSACTION
+ *   GET  /v1/accounts/<index>  200 { index, publicKey: { x, y }, nonce, indexHash, consents: [{ slot, grantee, scope, expiry }] }
+ *                           (the live, soft state; decimal strings); 404 UNKNOWN_ACCOUNT
  *   GET  /v1/pipeline       (with options.pipeline) job counts of the prove and settle queues, recent failures
  *   GET  /v1/health         200 { ok: true, root (decimal string), nextForcedIndex (Gateway queue index expected next),
  *                           pendingForcedOps (accepted, waiting for a batch with a free forced slot),
@@ -225,6 +227,21 @@ function toHttpError(err: unknown): HttpError {
 
 const ROUTES: Readonly<Record<string, string>> = { '/v1/transactions': 'POST', '/v1/health': 'GET' };
 const RECEIPT_ROUTE = /^\/v1\/transactions\/(0x[0-9a-fA-F]{64})$/;
+const ACCOUNT_ROUTE = /^\/v1\/accounts\/(0|[1-9][0-9]{0,9})$/;
+
+/** Public L2 state of an account (all of it is in the batches' calldata anyway): what clients sign against. */
+function accountJson(sequencer: Sequencer, index: number): Record<string, unknown> | undefined {
+  if (index >= 2 ** sequencer.profile.treeDepth) return undefined;
+  const a = sequencer.account(index);
+  if (!a) return undefined;
+  return {
+    index,
+    publicKey: { x: a.pubX.toString(), y: a.pubY.toString() },
+    nonce: a.nonce.toString(),
+    indexHash: a.indexHash.toString(),
+    consents: [...a.consents].sort(([x], [y]) => x - y).map(([slot, c]) => ({ slot, grantee: Number(c.grantee), scope: Number(c.scope), expiry: c.expiry.toString() })),
+  };
+}
 
 export function createSequencerHttpServer(sequencer: Sequencer, options: SequencerHttpOptions = {}): http.Server {
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
@@ -243,6 +260,14 @@ export function createSequencerHttpServer(sequencer: Sequencer, options: Sequenc
   };
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse, path: string): Promise<void> => {
+    const accountOf = ACCOUNT_ROUTE.exec(path)?.[1];
+    if (accountOf !== undefined) {
+      if (req.method !== 'GET') throw new HttpError(405, 'METHOD_NOT_ALLOWED', 'use GET', { allow: 'GET' });
+      const found = accountJson(sequencer, Number(accountOf));
+      if (!found) throw new HttpError(404, 'UNKNOWN_ACCOUNT', 'no registered account has this index');
+      send(req, res, '/v1/accounts/:index', 200, found);
+      return;
+    }
     const receiptOf = options.receipt && RECEIPT_ROUTE.exec(path)?.[1];
     if (receiptOf) {
       if (req.method !== 'GET') throw new HttpError(405, 'METHOD_NOT_ALLOWED', 'use GET', { allow: 'GET' });

@@ -33,7 +33,7 @@ import { createHash } from 'node:crypto';
 import { encodeTxRecord, type ForcedOp } from './codec.js';
 import { PROFILES, type CircuitProfile, type ProfileName } from './profiles.js';
 import type { PublicKey, SignedTx } from './signing.js';
-import { ForcedOpError, RollupState, TxRejected, type TxCheckOptions } from './state.js';
+import { ForcedOpError, RollupState, TxRejected, type Account, type TxCheckOptions } from './state.js';
 import { Wal, WalError, type BatchOpening } from './wal.js';
 
 export type SequencerErrorCode = 'CLOSED' | 'FORCED_OUT_OF_ORDER' | 'FORCED_OP_FAILED' | 'RECOVERY_MISMATCH';
@@ -210,6 +210,11 @@ export class Sequencer extends EventEmitter<SequencerEvents> {
 
   get lastForcedQueueIndex(): number {
     return this.lastQueueIndex;
+  }
+
+  /** An account as the live state holds it (soft: includes accepted transactions not yet on L1). */
+  account(index: number): Account | undefined {
+    return this.state.account(index);
   }
 
   /** The registered key of an account (what its signatures must verify under), if registered. */

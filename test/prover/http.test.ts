@@ -198,6 +198,21 @@ describe('createSequencerHttpServer', () => {
     expect((await fetch(`${base}/v1/transactions/0x12`)).status).toBe(404);
   });
 
+  it('serves an account\'s public L2 state; unknown ones are 404 UNKNOWN_ACCOUNT', async () => {
+    const res = await fetch(`${base}/v1/accounts/${PATIENT}`);
+    expect(res.status).toBe(200);
+    const a = (await res.json()) as { index: number; nonce: string; publicKey: { x: string } };
+    expect(a.index).toBe(PATIENT);
+    expect(a.nonce).toBe(seq.account(PATIENT)!.nonce.toString());
+    expect(a.publicKey.x).toBe(seq.publicKeyOf(PATIENT)!.x.toString());
+    for (const path of ['/v1/accounts/999', '/v1/accounts/12345678901']) {
+      const r = await fetch(`${base}${path}`);
+      expect(r.status).toBe(404);
+      await r.json();
+    }
+    expect((await fetch(`${base}/v1/accounts/007`)).status).toBe(404);
+  });
+
   it('answers 503 CLOSED once the sequencer is closed', async () => {
     const tx = sign({ op: TxOp.Upload, actor: PATIENT, payload: 7n });
     seq.close();
