@@ -1,6 +1,8 @@
 /**
  * Typed storage failures: callers branch on `code`, never on message text.
  */
+import { SdkError } from '../errors.js';
+
 export type StorageErrorCode =
   /** Not a CIDv1 with sha2-256 and a codec this store writes (raw, or dag-json for a chunk manifest). */
   | 'BAD_CID'
@@ -17,16 +19,8 @@ export type StorageErrorCode =
   /** Used after close(). */
   | 'CLOSED';
 
-export class StorageError extends Error {
+export class StorageError extends SdkError<StorageErrorCode> {
   override readonly name = 'StorageError';
-
-  constructor(
-    readonly code: StorageErrorCode,
-    message: string,
-    options?: ErrorOptions,
-  ) {
-    super(`${code}: ${message}`, options);
-  }
 }
 
 export function isStorageError(err: unknown, code?: StorageErrorCode): err is StorageError {
