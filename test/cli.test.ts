@@ -4,7 +4,7 @@
  * every failure.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../scripts/devnet/anvil.js';
@@ -75,6 +75,26 @@ it('answers usage errors with status 2 and an unreachable sequencer with UNAVAIL
   const noPass = await cli(['whoami'], { MEDROLLUP_PASSPHRASE: '' });
   expect(noPass.code).toBe(2);
   expect(noPass.stderr).toContain('set MEDROLLUP_PASSPHRASE');
+}, 60_000);
+
+it('generates the dataset CSV, imports it into FHIR Bundles and validates them; invalid FHIR is listed with paths', async () => {
+  const csv = join(dir, 'data.csv');
+  expect((await cli(['generate-csv', '--rows', '5', '--seed', '7', '--out', csv])).code).toBe(0);
+  const bundles = join(dir, 'bundles');
+  const imported = await cli(['import-csv', csv, '--out', bundles]);
+  expect(imported.code).toBe(0);
+  expect(imported.stdout).toContain('wrote 5 Bundle(s)');
+  const files = readdirSync(bundles).map((f) => join(bundles, f));
+  const ok = await cli(['validate', ...files]);
+  expect(ok.code).toBe(0);
+  expect(ok.stdout.match(/valid Bundle/g)).toHaveLength(5);
+
+  const bad = join(dir, 'bad.json');
+  writeFileSync(bad, JSON.stringify({ resourceType: 'Observation', status: 'maybe', code: { text: 'x' } }));
+  const refused = await cli(['validate', bad]);
+  expect(refused.code).toBe(1);
+  expect(refused.stdout).toContain('Observation.status');
+  expect(refused.stderr).toMatch(/^medrollup: FHIR_INVALID: 1 of 1 file\(s\)/m);
 }, 60_000);
 
 it('registers the keystore as a patient on the devnet Gateway', async () => {

@@ -4,7 +4,7 @@
  * Secrets never reach the output: the seed stays in the keystore, the passphrase comes from
  * MEDROLLUP_PASSPHRASE or a hidden terminal prompt.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
@@ -12,6 +12,7 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 import { JsonRpcProvider, Wallet } from 'ethers';
 import { Gateway__factory } from '../../contracts/types/index.js';
 import { loadConfig, type Config } from '../config.js';
+import { csvToBundles, generateSyntheticCsv, validateJson } from '../fhir/index.js';
 import { readDeployment } from '../deployment.js';
 import { decryptKeystore, deriveKeys, encryptKeystore, generateSeed, readKeystore, writeKeystore, type DerivedKeys } from '../keys.js';
 
@@ -143,6 +144,68 @@ COMMANDS.receipt = {
     out(JSON.stringify(await fetchJson(`${sequencerUrl(config, values.sequencer)}/v1/transactions/${hash}`), null, 2));
   },
 };
+
+COMMANDS.validate = {
+  summary: 'check FHIR R4 JSON files (resources or Bundles) on this machine; lists every issue',
+  async run(args, { out }) {
+    const { positionals } = parseArgs({ args, options: {}, allowPositionals: true, strict: true });
+    if (positionals.length === 0) throw new UsageError('usage: medrollup validate <file.json> ...');
+    let failed = 0;
+    for (const file of positionals) {
+      const r = validateJson(readFileSync(file, 'utf8'));
+      if (r.valid) {
+        out(`${file}: valid ${r.resource?.resourceType ?? ''}`);
+        continue;
+      }
+      failed++;
+      out(`${file}: ${r.issues.length} issue(s)`);
+      for (const i of r.issues) out(`  ${i.path}: ${i.message}`);
+    }
+    if (failed > 0) throw new CliFailure('FHIR_INVALID', `${failed} of ${positionals.length} file(s) are not valid FHIR R4`);
+  },
+};
+
+COMMANDS['import-csv'] = {
+  summary: "turn the paper's dataset CSV into FHIR Bundles (one JSON file per row in --out)",
+  async run(args, { out, progress }) {
+    const { values, positionals } = parseArgs({
+      args,
+      options: { out: { type: 'string' }, 'skip-bad-rows': { type: 'boolean', default: false }, currency: { type: 'string' } },
+      allowPositionals: true,
+      strict: true,
+    });
+    const [file] = positionals;
+    if (!file || !values.out) throw new UsageError('usage: medrollup import-csv <file.csv> --out <dir> [--skip-bad-rows] [--currency EUR]');
+    const result = csvToBundles(readFileSync(file, 'utf8'), { onInvalidRow: values['skip-bad-rows'] ? 'skip' : 'throw', ...(values.currency ? { currency: values.currency } : {}) });
+    mkdirSync(values.out, { recursive: true });
+    for (const row of result.rows) writeFileSync(join(values.out, `row-${row.line}.json`), `${JSON.stringify(row.bundle, null, 2)}\n`);
+    for (const s of result.skipped) progress(`skipped line ${s.line}: ${s.issues.map((i) => i.message).join('; ')}`);
+    out(`wrote ${result.rows.length} Bundle(s) to ${values.out}${result.skipped.length ? `, skipped ${result.skipped.length} row(s)` : ''}`);
+  },
+};
+
+COMMANDS['generate-csv'] = {
+  summary: 'write synthetic test data in the dataset CSV format (deterministic for a seed)',
+  async run(args, { out }) {
+    const { values } = parseArgs({ args, options: { rows: { type: 'string', default: '100' }, seed: { type: 'string', default: '1' }, out: { type: 'string' } }, strict: true });
+    const rows = Number(values.rows);
+    if (!Number.isSafeInteger(rows) || rows < 1) throw new UsageError('--rows must be a positive integer');
+    const csv = generateSyntheticCsv({ rows, seed: Number(values.seed) });
+    if (values.out) {
+      writeFileSync(values.out, csv);
+      out(`wrote ${rows} row(s) to ${values.out}`);
+    } else process.stdout.write(csv);
+  },
+};
+
+class CliFailure extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
 class RemoteError extends Error {
   constructor(
