@@ -251,6 +251,26 @@ export function parseFlags(argv: string[]): CliFlags {
   return { reset: values.reset ?? false, help: values.help ?? false };
 }
 
+/**
+ * Start-up of a service script that takes no arguments and needs REDIS_URL (npm run sequencer,
+ * npm run prover): --help prints `usage` and exits 0; anything else wrong prints one line and exits 1.
+ */
+export function serviceConfig(prefix: string, usage: string, argv: string[], redisHint: string): Config & { rollup: { redisUrl: string } } {
+  try {
+    if (argv.includes('-h') || argv.includes('--help')) {
+      console.log(usage);
+      process.exit(0);
+    }
+    if (argv.length > 0) throw new Error(`unknown argument ${argv[0]!} (see --help)`);
+    const config = loadConfig();
+    if (!config.rollup.redisUrl) throw new Error(`REDIS_URL is not set: ${redisHint}`);
+    return config as Config & { rollup: { redisUrl: string } };
+  } catch (err) {
+    console.error(`[${prefix}] error: ${formatError(err)}`);
+    process.exit(1);
+  }
+}
+
 export interface RunningService {
   stop(): Promise<void>;
   /** Resolves with a reason when the service fails while running. */

@@ -10,9 +10,8 @@ import { readCircuitArtifacts } from '../circuits/setup.js';
 import { shutdownProver } from '../prover/groth16.js';
 import { profileOf } from '../prover/node.js';
 import { createProveWorker, pipelinePrefix } from '../prover/pipeline.js';
-import { loadConfig, type Config } from '../sdk/config.js';
 import { readDeployment } from '../sdk/deployment.js';
-import { formatError, runUntilSignal } from './devnet.js';
+import { runUntilSignal, serviceConfig } from './devnet.js';
 
 const USAGE = `Usage: npm run prover
 
@@ -21,19 +20,7 @@ until Ctrl-C. PROVE_CONCURRENCY jobs at once (default 1), PROVE_LOCK_MS, STALLED
 README.md. Set DEBUG=1 for stack traces.`;
 
 async function main(argv: string[]): Promise<never> {
-  let config: Config;
-  try {
-    if (argv.includes('-h') || argv.includes('--help')) {
-      console.log(USAGE);
-      process.exit(0);
-    }
-    if (argv.length > 0) throw new Error(`unknown argument ${argv[0]!} (see --help)`);
-    config = loadConfig();
-    if (!config.rollup.redisUrl) throw new Error('REDIS_URL is not set: a prover needs the Redis the sequencer uses (npm start prints it)');
-  } catch (err) {
-    console.error(`[prover] error: ${formatError(err)}`);
-    process.exit(1);
-  }
+  const config = serviceConfig('prover', USAGE, argv, 'a prover needs the Redis the sequencer uses (npm start prints it)');
   const redisUrl = config.rollup.redisUrl;
   let stop: (() => Promise<void>) | undefined;
   const name = `prover-${hostname()}-${process.pid}`;

@@ -6,9 +6,8 @@
  */
 import { RollupNode } from '../prover/node.js';
 import { shutdownProver } from '../prover/groth16.js';
-import { loadConfig, type Config } from '../sdk/config.js';
 import { readDeployment } from '../sdk/deployment.js';
-import { formatError, runUntilSignal } from './devnet.js';
+import { runUntilSignal, serviceConfig } from './devnet.js';
 
 const USAGE = `Usage: npm run sequencer
 
@@ -18,24 +17,12 @@ PROVE_WORKERS prove workers in this process, the settlement worker (run exactly 
 Set DEBUG=1 for stack traces.`;
 
 async function main(argv: string[]): Promise<never> {
-  let config: Config;
-  try {
-    if (argv.includes('-h') || argv.includes('--help')) {
-      console.log(USAGE);
-      process.exit(0);
-    }
-    if (argv.length > 0) throw new Error(`unknown argument ${argv[0]!} (see --help)`);
-    config = loadConfig();
-    if (!config.rollup.redisUrl) throw new Error('REDIS_URL is not set (npm start runs its own Redis; this script needs one given)');
-  } catch (err) {
-    console.error(`[sequencer] error: ${formatError(err)}`);
-    process.exit(1);
-  }
+  const config = serviceConfig('sequencer', USAGE, argv, 'npm start runs its own Redis; this script needs one given');
   let node: RollupNode | undefined;
   return runUntilSignal(
     'sequencer',
     async () => {
-      node = await RollupNode.start({ config, deployment: readDeployment(config.deploymentFile), redisUrl: config.rollup.redisUrl!, log: (l) => console.log(`[sequencer] ${l}`) });
+      node = await RollupNode.start({ config, deployment: readDeployment(config.deploymentFile), redisUrl: config.rollup.redisUrl, log: (l) => console.log(`[sequencer] ${l}`) });
       return {
         failed: node.failed,
         stop: async () => {
