@@ -7,13 +7,20 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { JsonRpcProvider, Wallet } from 'ethers';
+import { Gateway__factory } from '../contracts/types/index.js';
+import { shutdownProver } from '../prover/groth16.js';
+import { RollupNode } from '../prover/node.js';
 import { freePort } from '../scripts/devnet/anvil.js';
+import { startRedis, type RedisServer } from '../scripts/redis.js';
 import { startDevnet, type Devnet } from '../scripts/devnet.js';
 import { loadConfig } from '../sdk/config.js';
 
 let dir: string;
 let env: Record<string, string>;
 let devnet: Devnet | undefined;
+let redis: RedisServer | undefined;
+let node: RollupNode | undefined;
 
 function cli(args: string[], extra: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -39,6 +46,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await node?.stop();
+  await shutdownProver();
+  await redis?.stop();
   await devnet?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -103,3 +113,58 @@ it('registers the keystore as a patient on the devnet Gateway', async () => {
   expect(r.code).toBe(0);
   expect(r.stdout).toMatch(/^patient account 1 registered in L1 block \d+/m);
 }, 120_000);
+
+it('runs the record flows: upload, grant, access by the hospital, revoke, a later version refused, history, verify', async () => {
+  // The node (no prove workers: soft receipts are what the CLI needs) on the devnet started above.
+  redis = await startRedis({ port: await freePort() });
+  const config = loadConfig({ ...env, REDIS_URL: redis.url, PROVE_WORKERS: '0', FORCED_POLL_MS: '200' });
+  node = await RollupNode.start({ config, deployment: devnet!.deployment, redisUrl: redis.url, log: () => undefined });
+  const hospital = ['--keystore', join(dir, 'keys', 'hospital.json')];
+  expect((await cli(['keygen', ...hospital])).code).toBe(0);
+  const who = (await cli(['whoami', ...hospital])).stdout;
+  const [hx, hy] = [/x=(\d+)/.exec(who)![1]!, /y=(\d+)/.exec(who)![1]!];
+  const hBox = /x25519 key\s+([0-9a-f]{64})/.exec(who)![1]!;
+  const governance = new Wallet(config.deployerKey, new JsonRpcProvider(devnet!.deployment.settlement.rpcUrl));
+  const gateway = Gateway__factory.connect(devnet!.deployment.settlement.contracts.Gateway!, governance);
+  await (await gateway.registerInstitution(Wallet.createRandom().address, 1, BigInt(hx), BigInt(hy), 'did:web:hospital.example')).wait();
+  (governance.provider as JsonRpcProvider).destroy();
+  const h = 2;
+  const deadline = Date.now() + 20_000;
+  while (node.sequencer.publicKeyOf(h) === undefined || node.sequencer.publicKeyOf(1) === undefined) {
+    if (Date.now() > deadline) throw new Error('registrations not sequenced');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+
+  const fhir = join(dir, 'obs.json');
+  writeFileSync(fhir, JSON.stringify({ resourceType: 'Observation', status: 'final', code: { text: 'Glucose CLI-MARKER-551' }, valueQuantity: { value: 5.4, unit: 'mmol/L' } }));
+  const up = await cli(['upload', fhir, '--record-id', 'glucose']);
+  expect(up.code).toBe(0);
+  expect(up.stdout).toMatch(/^record glucose version 1: b/m);
+  const granted = await cli(['grant', '--to', String(h), '--x25519', hBox, '--scope', 'read']);
+  expect(granted.code).toBe(0);
+  const indexOf = (text: string) => /index (b[a-z2-7]+)/.exec(text)![1]!;
+  let index = indexOf(granted.stdout);
+  expect((await cli(['verify', '--patient', '1', '--index', index])).code).toBe(0);
+
+  const read = await cli(['access', ...hospital, '--account', String(h), '--patient', '1', '--index', index, '--record-id', 'glucose']);
+  expect(read.code).toBe(0);
+  expect(read.stdout).toContain('CLI-MARKER-551');
+  expect(read.stderr).toMatch(/access logged in L2 batch \d+/);
+
+  index = indexOf((await cli(['revoke', '--to', String(h)])).stdout);
+  const v2 = await cli(['upload', fhir, '--record-id', 'glucose']);
+  expect(v2.stdout).toMatch(/^record glucose version 2/m);
+  index = indexOf(v2.stdout);
+  const refused = await cli(['access', ...hospital, '--patient', '1', '--index', index, '--record-id', 'glucose', '--version', '2']);
+  expect(refused.code).toBe(1);
+  expect(refused.stderr).toMatch(/^medrollup: NO_CONSENT: /m);
+  expect(refused.stdout).not.toContain('CLI-MARKER-551');
+
+  const history = await cli(['history']);
+  expect(history.code).toBe(0);
+  expect(history.stdout).toContain('glucose v1');
+  expect(history.stdout).toContain('glucose v2');
+  const stale = await cli(['verify', '--patient', '1', '--index', indexOf(granted.stdout)]);
+  expect(stale.code).toBe(1);
+  expect(stale.stderr).toMatch(/INDEX_MISMATCH/);
+}, 180_000);

@@ -8,12 +8,16 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { bytesToHex } from '@noble/hashes/utils.js';
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { JsonRpcProvider, Wallet } from 'ethers';
 import { Gateway__factory } from '../../contracts/types/index.js';
 import { loadConfig, type Config } from '../config.js';
 import { csvToBundles, generateSyntheticCsv, validateJson } from '../fhir/index.js';
 import { readDeployment } from '../deployment.js';
+import { Scope } from '../../prover/codec.js';
+import { InstitutionSession, PatientSession, verifyIndexCid } from '../records.js';
+import { RollupClient } from '../rollupClient.js';
+import { openStorage, type BlockStorage } from '../storage.js';
 import { decryptKeystore, deriveKeys, encryptKeystore, generateSeed, readKeystore, writeKeystore, type DerivedKeys } from '../keys.js';
 
 class UsageError extends Error {
@@ -116,6 +120,8 @@ COMMANDS.register = {
       const receipt = await (await gateway.registerPatient(keys.signingKey.x, keys.signingKey.y, payer.address)).wait();
       const event = receipt?.logs.map((l) => gateway.interface.parseLog(l)).find((e) => e?.name === 'PatientRegistered');
       if (!event) throw new Error('the registration transaction emitted no PatientRegistered event');
+      const keystore = keystorePath(config, values.keystore);
+      writeState(keystore, { ...readState(keystore), account: Number(event.args.accountIndex) });
       out(`patient account ${String(event.args.accountIndex)} registered in L1 block ${receipt!.blockNumber} (tx ${receipt!.hash})`);
       out('the sequencer applies it from the Gateway queue in its next batch; check with: npx medrollup account --account <index>');
     } finally {
@@ -195,6 +201,181 @@ COMMANDS['generate-csv'] = {
       writeFileSync(values.out, csv);
       out(`wrote ${rows} row(s) to ${values.out}`);
     } else process.stdout.write(csv);
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// Records: the flows of sdk/records.ts. The patient's account and latest index CID are kept next
+// to the keystore (<keystore>.state.json: no secrets) so each command continues the chain.
+
+interface PartyState {
+  account?: number;
+  indexCid?: string;
+}
+
+const statePath = (keystore: string): string => keystore.replace(/\.json$/, '') + '.state.json';
+
+function readState(keystore: string): PartyState {
+  const path = statePath(keystore);
+  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as PartyState) : {};
+}
+
+function writeState(keystore: string, state: PartyState): void {
+  writeFileSync(statePath(keystore), `${JSON.stringify(state, null, 2)}\n`);
+}
+
+const RECORD_OPTIONS = { keystore: { type: 'string' }, sequencer: { type: 'string' }, account: { type: 'string' } } as const;
+
+interface Party {
+  keys: DerivedKeys;
+  account: number;
+  keystore: string;
+  state: PartyState;
+  storage: BlockStorage;
+  rollup: RollupClient;
+}
+
+async function party(config: Config, values: { keystore?: string; sequencer?: string; account?: string }, progress: (l: string) => void): Promise<Party> {
+  const keystore = keystorePath(config, values.keystore);
+  const state = readState(keystore);
+  const account = values.account !== undefined ? Number(values.account) : state.account;
+  if (account === undefined || !Number.isSafeInteger(account) || account < 1) throw new UsageError('--account <index> is required once (it is remembered next to the keystore)');
+  const keys = await unlock(config, values.keystore);
+  if (state.account !== account) writeState(keystore, { ...state, account });
+  progress(`opening record storage (${config.ipfs.apiUrl ? `Kubo at ${config.ipfs.apiUrl}` : `embedded IPFS in ${config.ipfs.dir}`}) ...`);
+  const storage = await openStorage(config);
+  return { keys, account, keystore, state: { ...state, account }, storage, rollup: new RollupClient(sequencerUrl(config, values.sequencer)) };
+}
+
+async function withParty<T>(config: Config, values: { keystore?: string; sequencer?: string; account?: string }, progress: (l: string) => void, f: (p: Party) => Promise<T>): Promise<T> {
+  const p = await party(config, values, progress);
+  try {
+    return await f(p);
+  } finally {
+    await p.storage.close();
+  }
+}
+
+async function patientSession(p: Party): Promise<PatientSession> {
+  return PatientSession.open({ keys: p.keys, account: p.account, storage: p.storage, rollup: p.rollup, ...(p.state.indexCid ? { indexCid: p.state.indexCid } : {}) });
+}
+
+function readJsonFile(file: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new CliFailure('BAD_INPUT', `${file}: ${(err as Error).message}`);
+  }
+}
+
+const SCOPES: Record<string, number> = { read: Scope.Read, claim: Scope.Claim, 'read,claim': Scope.Read | Scope.Claim, 'claim,read': Scope.Read | Scope.Claim };
+
+COMMANDS.upload = {
+  summary: 'encrypt a FHIR resource or Bundle, store it on IPFS, anchor the new index on the rollup (a new version with --record-id of an existing record)',
+  async run(args, { config, out, progress }) {
+    const { values, positionals } = parseArgs({ args, options: { ...RECORD_OPTIONS, 'record-id': { type: 'string' } }, allowPositionals: true, strict: true });
+    const [file] = positionals;
+    if (!file) throw new UsageError('usage: medrollup upload <fhir.json> [--record-id ID] [--account N]');
+    const resource = readJsonFile(file);
+    await withParty(config, values, progress, async (p) => {
+      const session = await patientSession(p);
+      const existing = values['record-id'] && session.index?.records.some((r) => r.recordId === values['record-id']);
+      progress('validating, encrypting and storing ...');
+      const r = existing ? await session.update(values['record-id']!, resource) : await session.upload(resource, values['record-id'] ? { recordId: values['record-id'] } : {});
+      writeState(p.keystore, { ...p.state, indexCid: r.indexCid });
+      out(`record ${r.recordId} version ${r.version}: ${r.cid}`);
+      out(`index ${r.indexCid} (L2 batch ${r.tx.batch}, tx ${r.tx.txHash})`);
+    });
+  },
+};
+
+COMMANDS.grant = {
+  summary: "grant an institution a consent and wrap every version's key for it",
+  async run(args, { config, out, progress }) {
+    const { values } = parseArgs({ args, options: { ...RECORD_OPTIONS, to: { type: 'string' }, x25519: { type: 'string' }, scope: { type: 'string', default: 'read' }, days: { type: 'string', default: '30' } }, strict: true });
+    const scope = SCOPES[values.scope!];
+    if (!values.to || !/^\d+$/.test(values.to) || !values.x25519 || !/^(0x)?[0-9a-fA-F]{64}$/.test(values.x25519) || scope === undefined) {
+      throw new UsageError('usage: medrollup grant --to <account> --x25519 <hex key of the grantee> [--scope read|claim|read,claim] [--days 30]');
+    }
+    const days = Number(values.days);
+    if (!Number.isSafeInteger(days) || days < 1) throw new UsageError('--days must be a positive integer');
+    await withParty(config, values, progress, async (p) => {
+      const session = await patientSession(p);
+      const expiry = BigInt(Math.floor(Date.now() / 1000) + days * 86_400);
+      const r = await session.grant({ account: Number(values.to), x25519Public: hexToBytes(values.x25519!.replace(/^0x/, '')) }, scope, expiry);
+      writeState(p.keystore, { ...p.state, indexCid: r.indexCid });
+      out(`granted account ${values.to} (${values.scope}) in consent slot ${r.slot} until ${new Date(Number(expiry) * 1000).toISOString()} (tx ${r.grantTx.txHash})`);
+      out(`index ${r.indexCid}`);
+    });
+  },
+};
+
+COMMANDS.revoke = {
+  summary: 'revoke a consent; later versions are no longer wrapped for that account',
+  async run(args, { config, out, progress }) {
+    const { values } = parseArgs({ args, options: { ...RECORD_OPTIONS, to: { type: 'string' } }, strict: true });
+    if (!values.to || !/^\d+$/.test(values.to)) throw new UsageError('usage: medrollup revoke --to <account>');
+    await withParty(config, values, progress, async (p) => {
+      const r = await (await patientSession(p)).revoke(Number(values.to));
+      writeState(p.keystore, { ...p.state, indexCid: r.indexCid });
+      out(`revoked account ${values.to} (tx ${r.revokeTx.txHash}); index ${r.indexCid}`);
+    });
+  },
+};
+
+COMMANDS.access = {
+  summary: "read a patient's record as an institution: the access is logged on the rollup first, then decrypted here",
+  async run(args, { config, out, progress }) {
+    const { values } = parseArgs({ args, options: { ...RECORD_OPTIONS, patient: { type: 'string' }, index: { type: 'string' }, 'record-id': { type: 'string' }, version: { type: 'string' }, out: { type: 'string' } }, strict: true });
+    if (!values.patient || !values.index || !values['record-id']) throw new UsageError('usage: medrollup access --patient <account> --index <index CID> --record-id ID [--version V] [--out file]');
+    await withParty(config, values, progress, async (p) => {
+      const session = new InstitutionSession({ keys: p.keys, account: p.account, storage: p.storage, rollup: p.rollup });
+      const r = await session.access(Number(values.patient), values.index!, values['record-id']!, values.version === undefined ? undefined : Number(values.version));
+      progress(`access logged in L2 batch ${r.tx.batch} (tx ${r.tx.txHash})`);
+      if (values.out) {
+        writeFileSync(values.out, r.plaintext, { mode: 0o600 });
+        out(`record ${r.recordId} version ${r.version} (${r.entry.resourceType}) decrypted to ${values.out}`);
+      } else out(new TextDecoder().decode(r.plaintext));
+    });
+  },
+};
+
+COMMANDS.claim = {
+  summary: 'file an insurance claim referencing a record version (needs a claim consent)',
+  async run(args, { config, out, progress }) {
+    const { values } = parseArgs({ args, options: { ...RECORD_OPTIONS, patient: { type: 'string' }, 'record-id': { type: 'string' }, version: { type: 'string' } }, strict: true });
+    if (!values.patient || !values['record-id'] || !values.version) throw new UsageError('usage: medrollup claim --patient <account> --record-id ID --version V');
+    await withParty(config, values, progress, async (p) => {
+      const session = new InstitutionSession({ keys: p.keys, account: p.account, storage: p.storage, rollup: p.rollup });
+      const r = await session.claim(Number(values.patient), values['record-id']!, Number(values.version));
+      out(`claim filed: reference ${r.reference} (L2 batch ${r.tx.batch}, tx ${r.tx.txHash})`);
+    });
+  },
+};
+
+COMMANDS.history = {
+  summary: "list every version of the patient's index: records, versions, CIDs, grantees",
+  async run(args, { config, out, progress }) {
+    const { values } = parseArgs({ args, options: RECORD_OPTIONS, strict: true });
+    await withParty(config, values, progress, async (p) => {
+      const versions = await (await patientSession(p)).history();
+      if (versions.length === 0) out('no index yet (upload a record first)');
+      for (const v of versions) {
+        out(`index #${v.index.seq} ${v.cid} (${v.index.updatedAt})`);
+        for (const r of v.index.records) out(`  ${r.recordId} v${r.version} ${r.resourceType} ${r.cid}`);
+        for (const g of v.index.grantees) out(`  grantee ${g.account} slot ${g.slot}${g.revokedAt ? ` revoked ${g.revokedAt}` : ''}`);
+      }
+    });
+  },
+};
+
+COMMANDS.verify = {
+  summary: "check that an index CID is the one the rollup holds for a patient (its hash in the L2 state)",
+  async run(args, { config, out }) {
+    const { values } = parseArgs({ args, options: { sequencer: { type: 'string' }, patient: { type: 'string' }, index: { type: 'string' } }, strict: true });
+    if (!values.patient || !values.index) throw new UsageError('usage: medrollup verify --patient <account> --index <index CID>');
+    await verifyIndexCid(new RollupClient(sequencerUrl(config, values.sequencer)), Number(values.patient), values.index);
+    out(`index ${values.index} is patient ${values.patient}'s current index on the rollup`);
   },
 };
 
