@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'contracts/artifacts/', 'contracts/types/', '.data/', '.cache/', 'coverage/', 'bench/results/'] },
+  { ignores: ['node_modules/', 'contracts/artifacts/', 'contracts/types/', '.data/', '.cache/', 'coverage/', 'bench/results/', 'indexer/ponder-env.d.ts', 'indexer/.ponder/', 'indexer/generated/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
