@@ -62,10 +62,10 @@ function display(path: string): string {
 
 /**
  * Removes the devnet's chain state and deployment file, and what belonged to that deployment: the
- * sequencer's logs and the project-run Redis data (nothing else under dataDir).
+ * sequencer's logs, the project-run Redis data and the indexer's store (nothing else under dataDir).
  */
 export function resetDevnetState(config: Config): string[] {
-  const targets = [join(config.dataDir, 'chains'), config.deploymentFile, `${config.deploymentFile}.tmp`, join(config.dataDir, 'sequencer'), join(config.dataDir, 'redis')];
+  const targets = [join(config.dataDir, 'chains'), config.deploymentFile, `${config.deploymentFile}.tmp`, join(config.dataDir, 'sequencer'), join(config.dataDir, 'redis'), join(config.dataDir, 'indexer')];
   const removed = targets.filter((t) => existsSync(t));
   for (const t of removed) rmSync(t, { recursive: true, force: true });
   return removed;
