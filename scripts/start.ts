@@ -1,14 +1,15 @@
 /**
  * `npm start`: the main job on embedded defaults: the devnet (two chains, contracts deployed), a
  * Redis (redis-server run here unless REDIS_URL is set) and the rollup node (sequencer, HTTP
- * endpoint, forced-queue watcher, PROVE_WORKERS prove workers, settlement). Later services (indexer,
- * API) join here, each started after what it needs and stopped before it.
+ * endpoint, forced-queue watcher, PROVE_WORKERS prove workers, settlement) and the indexer (Ponder).
+ * Later services (the API) join here, each started after what it needs and stopped before it.
  */
 import { join } from 'node:path';
 import { shutdownProver } from '../prover/groth16.js';
 import { RollupNode } from '../prover/node.js';
 import { loadConfig, type Config } from '../sdk/config.js';
 import { describeDevnet, formatError, parseFlags, runUntilSignal, startDevnet, type CliFlags, type Devnet } from './devnet.js';
+import { startIndexer, type IndexerProcess } from './indexer.js';
 import { pingRedis, startRedis, type RedisServer } from './redis.js';
 
 const USAGE = `Usage: npm start [-- --reset]
@@ -16,7 +17,8 @@ const USAGE = `Usage: npm start [-- --reset]
 Runs the whole system locally on embedded defaults until Ctrl-C: the devnet (settlement and partner
 chains with the contracts deployed; see npm run devnet -- --help), Redis (redis-server on
 REDIS_PORT, installed from Debian when missing, unless REDIS_URL is set) and the rollup node
-(sequencer HTTP endpoint on SEQUENCER_PORT, prove workers, settlement). State persists in $DATA_DIR
+(sequencer HTTP endpoint on SEQUENCER_PORT, prove workers, settlement) and the indexer (Ponder,
+GraphQL on INDEXER_PORT). State persists in $DATA_DIR
 (default ./.data).
 
 Options:
@@ -44,7 +46,9 @@ async function main(): Promise<never> {
   let redis: RedisServer | undefined;
   let redisUrl = '';
   let node: RollupNode | undefined;
+  let indexer: IndexerProcess | undefined;
   const stopAll = async () => {
+    await indexer?.stop();
     await node?.stop();
     await shutdownProver();
     await redis?.stop();
@@ -66,6 +70,9 @@ async function main(): Promise<never> {
         }
         if (signal.aborted) throw new Error('startup interrupted');
         node = await RollupNode.start({ config, deployment: devnet.deployment, redisUrl, log: (l) => console.log(`[node] ${l}`) });
+        if (signal.aborted) throw new Error('startup interrupted');
+        console.log('[start] starting the indexer (Ponder) ...');
+        indexer = await startIndexer(config, (l) => console.log(l));
       } catch (err) {
         await stopAll();
         throw err;
@@ -73,12 +80,14 @@ async function main(): Promise<never> {
       const redisDied = redis
         ? redis.exited.then((e) => (e.expected ? new Promise<string>(() => undefined) : `redis-server exited unexpectedly (${e.signal ? `signal ${e.signal}` : `code ${String(e.code)}`})`))
         : new Promise<string>(() => undefined);
-      return { failed: Promise.race([devnet.failed, redisDied, node.failed]), stop: stopAll };
+      const indexerDied = indexer.proc.exited.then((e) => (e.expected ? new Promise<string>(() => undefined) : `the indexer (ponder) exited unexpectedly (${e.signal ? `signal ${e.signal}` : `code ${String(e.code)}`})`));
+      return { failed: Promise.race([devnet.failed, redisDied, node.failed, indexerDied]), stop: stopAll };
     },
     () => {
       for (const line of describeDevnet(config, devnet!)) console.log(line);
       console.log(`  redis            ${redisUrl}${redis ? ' (run here)' : ''}`);
       for (const line of node!.describe()) console.log(line);
+      console.log(`  indexer          ${indexer!.url}/graphql  (Ponder; store ${config.dataDir}/indexer)`);
       console.log('');
       console.log('running — Ctrl-C to stop');
     },

@@ -39,6 +39,8 @@ export interface Config {
   readonly rollup: RollupServiceConfig;
   /** Where encrypted records are stored (sdk/storage.ts). */
   readonly ipfs: IpfsConfig;
+  /** The Ponder indexer that npm start runs (indexer/). */
+  readonly indexer: { readonly port: number; readonly schema: string };
 }
 
 export interface IpfsConfig {
@@ -142,6 +144,7 @@ function chain(env: Env, prefix: string, name: string, chainId: number, port: nu
  * - VERIFY_THREADS [cores - 1, at least 1]   signature-check threads of the sequencer
  * - IPFS_API_URL [unset]                     Kubo RPC API for record storage; unset = embedded Helia (no networking)
  * - IPFS_DIR [$DATA_DIR/ipfs]                the embedded node's block and data store
+ * - INDEXER_PORT [42069], INDEXER_SCHEMA [medrollup]   Ponder's HTTP port and database schema
  */
 export function loadConfig(env: Env = process.env): Config {
   const dataDir = resolve(str(env, 'DATA_DIR', '.data'));
@@ -163,7 +166,14 @@ export function loadConfig(env: Env = process.env): Config {
     ceremonyPtau: env.CEREMONY_PTAU ? resolve(env.CEREMONY_PTAU) : undefined,
     rollup: rollupService(env, deployerKey),
     ipfs: ipfs(env, dataDir),
+    indexer: { port: int(env, 'INDEXER_PORT', 42_069, 1, 65_535), schema: schemaName(env) },
   };
+}
+
+function schemaName(env: Env): string {
+  const schema = str(env, 'INDEXER_SCHEMA', 'medrollup');
+  if (!/^[a-z_][a-z0-9_]{0,44}$/.test(schema)) throw new ConfigError(`INDEXER_SCHEMA must be a lower-case SQL identifier, got "${schema}"`);
+  return schema;
 }
 
 function ipfs(env: Env, dataDir: string): IpfsConfig {
