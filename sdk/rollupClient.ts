@@ -17,6 +17,8 @@
  */
 import type { TxRecord } from '../prover/codec.js';
 import type { SignedTx } from '../prover/signing.js';
+import type { TxReceipt } from '../prover/node.js';
+import type { SoftReceipt } from '../prover/sequencer.js';
 import type { TxRejectCode } from '../prover/state.js';
 import { SdkError } from './errors.js';
 
@@ -73,22 +75,9 @@ export interface AccountState {
   readonly consents: readonly ConsentState[];
 }
 
-export interface SoftReceipt {
-  readonly batch: number;
-  readonly position: number;
-  readonly newRoot: bigint;
-  readonly txHash: string;
-}
-
-export interface TxReceipt {
-  readonly txHash: string;
-  readonly batch: number;
-  readonly position: number;
-  readonly status: 'soft' | 'finalized';
-  readonly batchClosed: boolean;
-  readonly l1Block?: number;
-  readonly l1TxHash?: string;
-}
+// The sequencer's own receipt types: the client parses exactly what prover/http.ts serialises.
+export type { SoftReceipt } from '../prover/sequencer.js';
+export type { TxReceipt } from '../prover/node.js';
 
 export interface Health {
   readonly ok: boolean;

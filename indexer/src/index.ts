@@ -8,13 +8,15 @@ import { batch, forcedOperation, institution, insurerSettlement, patient, proven
 const ROLES = ['None', 'Hospital', 'Laboratory', 'Insurer'] as const;
 const roleName = (role: number): string => ROLES[role] ?? `Role${role}`;
 
+/** Every row names the chain it came from (the primary keys include chainId). */
+const onChain = (context: { chain: { id: number; name: string } }) => ({ chainId: context.chain.id, chain: context.chain.name });
+
 ponder.on('Gateway:InstitutionRegistered', async ({ event, context }) => {
   const a = event.args;
   await context.db
     .insert(institution)
     .values({
-      chainId: context.chain.id,
-      chain: context.chain.name,
+      ...onChain(context),
       address: a.institution,
       role: roleName(Number(a.role)),
       accountIndex: Number(a.accountIndex),
@@ -39,8 +41,7 @@ ponder.on('Gateway:PatientRegistered', async ({ event, context }) => {
   await context.db
     .insert(patient)
     .values({
-      chainId: context.chain.id,
-      chain: context.chain.name,
+      ...onChain(context),
       accountIndex: Number(a.accountIndex),
       pubKeyX: a.pubKeyX.toString(),
       pubKeyY: a.pubKeyY.toString(),
@@ -55,8 +56,7 @@ ponder.on('Gateway:ForcedOperationQueued', async ({ event, context }) => {
   await context.db
     .insert(forcedOperation)
     .values({
-      chainId: context.chain.id,
-      chain: context.chain.name,
+      ...onChain(context),
       queueIndex: a.index,
       kind: Number(a.kind),
       account: Number(a.account),
@@ -83,8 +83,7 @@ ponder.on('Gateway:BondCreated', async ({ event, context }) => {
   await context.db
     .insert(insurerSettlement)
     .values({
-      chainId: context.chain.id,
-      chain: context.chain.name,
+      ...onChain(context),
       bondId: a.bondId,
       insurer: a.insurer,
       organisation: a.organisation,
@@ -113,8 +112,7 @@ ponder.on('Rollup:BatchFinalized', async ({ event, context }) => {
   await context.db
     .insert(batch)
     .values({
-      chainId: context.chain.id,
-      chain: context.chain.name,
+      ...onChain(context),
       batchIndex: BigInt(a.batchIndex),
       oldRoot: a.oldRoot.toString(),
       newRoot: a.newRoot.toString(),
@@ -135,8 +133,7 @@ ponder.on('Provenance:RootAnchored', async ({ event, context }) => {
   await context.db
     .insert(provenanceAnchor)
     .values({
-      chainId: context.chain.id,
-      chain: context.chain.name,
+      ...onChain(context),
       root: a.root,
       anchoredBy: a.anchoredBy,
       fromRollup: a.fromRollup,
