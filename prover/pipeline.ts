@@ -450,7 +450,7 @@ export function createSettleWorker(opts: SettleWorkerOptions): SettleWorkerHandl
 // ---------------------------------------------------------------------------------------------
 // Events
 
-export type PipelineStage = 'proving' | 'proven' | 'submitted' | 'finalized' | 'failed';
+export type PipelineStage = 'sequenced' | 'proving' | 'proven' | 'submitted' | 'finalized' | 'failed';
 
 export interface PipelineEvent {
   readonly batch: number;
@@ -473,7 +473,7 @@ export interface PipelineEvent {
 
 /**
  * The pipeline's progress from BullMQ's QueueEvents (a Redis stream, so it sees the jobs of
- * every process): 'proving' when a prove job starts, 'proven' when it completes, 'submitted' when
+ * every process): 'sequenced' when a closed batch is enqueued for proving, 'proving' when a prove job starts, 'proven' when it completes, 'submitted' when
  * the settlement transaction is sent, 'finalized' when it is mined (with the L1 block), 'failed'
  * for a job that failed for good. Listen with on(), or iterate (`for await`) until close().
  */
@@ -489,6 +489,7 @@ export class PipelineEvents {
       const batch = batchOfJobId(jobId);
       if (batch !== undefined) this.emitter.emit('event', { batch, stage, queue, jobId, at: Date.now(), ...extra });
     };
+    prove.on('added', ({ jobId }) => emit(PROVE_QUEUE, jobId, 'sequenced'));
     prove.on('active', ({ jobId }) => emit(PROVE_QUEUE, jobId, 'proving'));
     prove.on('completed', ({ jobId, returnvalue }) => {
       const r = returnvalue as unknown as Partial<ProveJobResult> | undefined;

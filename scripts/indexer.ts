@@ -1,7 +1,8 @@
 /**
  * Runs the Ponder indexer (indexer/) as a managed child of `npm start`, for the deployment the
  * devnet wrote. Ponder runs from indexer/ (it writes generated/ under its working directory) with
- * telemetry off; it reads DATA_DIR / DEPLOYMENT_FILE / DATABASE_URL from the inherited environment.
+ * telemetry off; it gets DATA_DIR and DEPLOYMENT_FILE from the config (so a test's config reaches it)
+ * and DATABASE_URL from the inherited environment.
  */
 import { dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,14 +26,15 @@ export async function startIndexer(config: Config, log: (line: string) => void, 
   // ponder's exports hide package.json and its bin (import only): find them from its ESM entry.
   const entry = fileURLToPath(import.meta.resolve('ponder'));
   const bin = join(entry.slice(0, entry.lastIndexOf(`${sep}dist${sep}`)), 'dist', 'esm', 'bin', 'ponder.js');
-  process.env.PONDER_TELEMETRY_DISABLED = 'true'; // inherited by the child: no calls home
   const { port, schema } = config.indexer;
+  const env = { ...process.env, PONDER_TELEMETRY_DISABLED: 'true', DATA_DIR: config.dataDir, DEPLOYMENT_FILE: config.deploymentFile };
   const proc = spawnManaged({
     name: 'indexer',
     what: 'ponder',
     binary: process.execPath,
     args: [bin, '--log-level', 'warn', 'start', '--root', '.', '--schema', schema, '--port', String(port)],
     cwd: join(ROOT, 'indexer'),
+    env,
     stopSignal: 'SIGTERM',
     graceMs: 10_000,
     tailLines: 30,

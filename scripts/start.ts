@@ -1,10 +1,12 @@
 /**
  * `npm start`: the main job on embedded defaults: the devnet (two chains, contracts deployed), a
  * Redis (redis-server run here unless REDIS_URL is set) and the rollup node (sequencer, HTTP
- * endpoint, forced-queue watcher, PROVE_WORKERS prove workers, settlement) and the indexer (Ponder).
- * Later services (the API) join here, each started after what it needs and stopped before it.
+ * endpoint, forced-queue watcher, PROVE_WORKERS prove workers, settlement), the indexer (Ponder) and
+ * the GraphQL API with its dashboard. Each service starts after what it needs and stops before it.
  */
 import { join } from 'node:path';
+import type { ApiServer } from '../api/server.js';
+import { startApiFor } from '../api/start.js';
 import { shutdownProver } from '../prover/groth16.js';
 import { RollupNode } from '../prover/node.js';
 import { loadConfig, type Config } from '../sdk/config.js';
@@ -17,9 +19,9 @@ const USAGE = `Usage: npm start [-- --reset]
 Runs the whole system locally on embedded defaults until Ctrl-C: the devnet (settlement and partner
 chains with the contracts deployed; see npm run devnet -- --help), Redis (redis-server on
 REDIS_PORT, installed from Debian when missing, unless REDIS_URL is set) and the rollup node
-(sequencer HTTP endpoint on SEQUENCER_PORT, prove workers, settlement) and the indexer (Ponder,
-GraphQL on INDEXER_PORT). State persists in $DATA_DIR
-(default ./.data).
+(sequencer HTTP endpoint on SEQUENCER_PORT, prove workers, settlement), the indexer (Ponder on
+INDEXER_PORT) and the API (GraphQL, subscriptions and the dashboard on API_PORT). State persists in
+$DATA_DIR (default ./.data).
 
 Options:
   --reset     wipe the devnet state (chains, deployment file, sequencer log, Redis data) first
@@ -47,7 +49,9 @@ async function main(): Promise<never> {
   let redisUrl = '';
   let node: RollupNode | undefined;
   let indexer: IndexerProcess | undefined;
+  let api: ApiServer | undefined;
   const stopAll = async () => {
+    await api?.close();
     await indexer?.stop();
     await node?.stop();
     await shutdownProver();
@@ -73,6 +77,8 @@ async function main(): Promise<never> {
         if (signal.aborted) throw new Error('startup interrupted');
         console.log('[start] starting the indexer (Ponder) ...');
         indexer = await startIndexer(config, (l) => console.log(l));
+        if (signal.aborted) throw new Error('startup interrupted');
+        api = await startApiFor(config, devnet.deployment, redisUrl, (l) => console.log(`[api] ${l}`));
       } catch (err) {
         await stopAll();
         throw err;
@@ -88,6 +94,8 @@ async function main(): Promise<never> {
       console.log(`  redis            ${redisUrl}${redis ? ' (run here)' : ''}`);
       for (const line of node!.describe()) console.log(line);
       console.log(`  indexer          ${indexer!.url}/graphql  (Ponder; store ${config.dataDir}/indexer)`);
+      console.log(`  api              ${api!.url}  (subscriptions ${api!.wsUrl})`);
+      console.log(`  dashboard        ${api!.url.replace(/\/graphql$/, '/')}`);
       console.log('');
       console.log('running — Ctrl-C to stop');
     },

@@ -40,7 +40,28 @@ export interface Config {
   /** Where encrypted records are stored (sdk/storage.ts). */
   readonly ipfs: IpfsConfig;
   /** The Ponder indexer that npm start runs (indexer/). */
-  readonly indexer: { readonly port: number; readonly schema: string };
+  readonly indexer: { readonly port: number; readonly schema: string; readonly url: string };
+  /** The GraphQL API and dashboard (api/). */
+  readonly api: ApiConfig;
+}
+
+export interface ApiConfig {
+  readonly host: string;
+  readonly port: number;
+  /** HMAC key of session tokens; unset = a random key per process (tokens end with the process). */
+  readonly tokenSecret: string | undefined;
+  /** Lifetime of a session token, seconds. */
+  readonly tokenTtlSeconds: number;
+  /** Lifetime of a sign-in challenge, seconds. */
+  readonly challengeTtlSeconds: number;
+  /** Deepest selection a query may have. */
+  readonly maxDepth: number;
+  /** Highest estimated cost a query may have (graphql-armor's cost model). */
+  readonly maxCost: number;
+  /** Requests per minute per caller (session, else client address). */
+  readonly rateLimitPerMinute: number;
+  /** Only persisted queries (by hash, from schema's safelist) are run; ad-hoc query text is refused. */
+  readonly persistedOnly: boolean;
 }
 
 export interface IpfsConfig {
@@ -145,6 +166,12 @@ function chain(env: Env, prefix: string, name: string, chainId: number, port: nu
  * - IPFS_API_URL [unset]                     Kubo RPC API for record storage; unset = embedded Helia (no networking)
  * - IPFS_DIR [$DATA_DIR/ipfs]                the embedded node's block and data store
  * - INDEXER_PORT [42069], INDEXER_SCHEMA [medrollup]   Ponder's HTTP port and database schema
+ * - INDEXER_URL [http://127.0.0.1:$INDEXER_PORT]      where the API reads the indexer
+ * - API_HOST [127.0.0.1], API_PORT [4000]   GraphQL (HTTP and graphql-ws) and the dashboard
+ * - API_TOKEN_SECRET [random per process]   HMAC key of session tokens (set it to keep sessions across restarts)
+ * - API_TOKEN_TTL [900] s, API_CHALLENGE_TTL [120] s   session and sign-in challenge lifetimes
+ * - API_MAX_DEPTH [10], API_MAX_COST [5000], API_RATE_LIMIT [600] per minute per caller
+ * - API_PERSISTED_ONLY [false]              true: only persisted queries (automatic persisted queries by hash)
  */
 export function loadConfig(env: Env = process.env): Config {
   const dataDir = resolve(str(env, 'DATA_DIR', '.data'));
@@ -166,7 +193,33 @@ export function loadConfig(env: Env = process.env): Config {
     ceremonyPtau: env.CEREMONY_PTAU ? resolve(env.CEREMONY_PTAU) : undefined,
     rollup: rollupService(env, deployerKey),
     ipfs: ipfs(env, dataDir),
-    indexer: { port: int(env, 'INDEXER_PORT', 42_069, 1, 65_535), schema: schemaName(env) },
+    indexer: indexer(env),
+    api: api(env),
+  };
+}
+
+function indexer(env: Env): Config['indexer'] {
+  const port = int(env, 'INDEXER_PORT', 42_069, 1, 65_535);
+  const url = str(env, 'INDEXER_URL', `http://127.0.0.1:${port}`).replace(/\/+$/, '');
+  if (!(/^https?:\/\//.test(url) && URL.canParse(url))) throw new ConfigError(`INDEXER_URL must be an http:// or https:// URL, got "${url}"`);
+  return { port, schema: schemaName(env), url };
+}
+
+function api(env: Env): ApiConfig {
+  const secret = env.API_TOKEN_SECRET || undefined;
+  if (secret !== undefined && secret.length < 32) throw new ConfigError('API_TOKEN_SECRET must be at least 32 characters');
+  const persisted = str(env, 'API_PERSISTED_ONLY', 'false').toLowerCase();
+  if (!['true', 'false', '1', '0'].includes(persisted)) throw new ConfigError(`API_PERSISTED_ONLY must be true or false, got "${persisted}"`);
+  return {
+    host: str(env, 'API_HOST', '127.0.0.1'),
+    port: int(env, 'API_PORT', 4000, 0, 65_535),
+    tokenSecret: secret,
+    tokenTtlSeconds: int(env, 'API_TOKEN_TTL', 900, 10, 86_400),
+    challengeTtlSeconds: int(env, 'API_CHALLENGE_TTL', 120, 5, 3_600),
+    maxDepth: int(env, 'API_MAX_DEPTH', 10, 2, 100),
+    maxCost: int(env, 'API_MAX_COST', 5_000, 10),
+    rateLimitPerMinute: int(env, 'API_RATE_LIMIT', 600, 1),
+    persistedOnly: persisted === 'true' || persisted === '1',
   };
 }
 

@@ -87,6 +87,14 @@ export interface Health {
   readonly openBatch: null | { readonly index: number; readonly timestamp: bigint; readonly oldRoot: bigint; readonly forced: number; readonly txs: number };
 }
 
+export interface PipelineCounts {
+  /** BullMQ job counts by state (waiting, active, completed, failed, delayed, ...). */
+  readonly prove: Readonly<Record<string, number>>;
+  readonly settle: Readonly<Record<string, number>>;
+  /** Recent failed jobs the node reports. */
+  readonly failures: number;
+}
+
 export interface RollupClientOptions {
   /** Deadline of each HTTP request (default 15 s). */
   readonly requestTimeoutMs?: number;
@@ -170,6 +178,17 @@ export class RollupClient {
       }
       await new Promise((r) => setTimeout(r, Math.min(this.pollMs, Math.max(0, deadline - Date.now()))));
     }
+  }
+
+  /** Job counts of the proving and settlement queues (GET /v1/pipeline). */
+  async pipeline(): Promise<PipelineCounts> {
+    const { json } = await this.request('GET', '/v1/pipeline');
+    const o = obj(json, 'pipeline');
+    const counts = (v: unknown, what: string): Readonly<Record<string, number>> => {
+      const c = obj(v, what);
+      return Object.fromEntries(Object.entries(c).map(([k, n]) => [k, int(n, `${what}.${k}`)]));
+    };
+    return { prove: counts(o.prove, 'prove'), settle: counts(o.settle, 'settle'), failures: Array.isArray(o.failures) ? o.failures.length : 0 };
   }
 
   async health(): Promise<Health> {

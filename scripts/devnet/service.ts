@@ -22,6 +22,8 @@ export interface SpawnManagedOptions {
   binary: string;
   args: string[];
   cwd?: string;
+  /** The child's environment; default: this process's. */
+  env?: NodeJS.ProcessEnv;
   /** Sent by stop() and by the 'exit' safety net; the child should shut down cleanly on it. */
   stopSignal: NodeJS.Signals;
   /** How long stop() waits after stopSignal before SIGKILL. */
@@ -86,6 +88,7 @@ export function spawnManaged(opts: SpawnManagedOptions): ManagedProcess {
 
   const child = spawn(opts.binary, opts.args, {
     cwd: opts.cwd,
+    env: opts.env ?? process.env,
     // Own process group: a Ctrl-C in the terminal reaches the parent, which stops the services in
     // order; the 'exit' safety net covers the parent going away.
     detached: process.platform !== 'win32',

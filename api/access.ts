@@ -1,0 +1,44 @@
+/**
+ * Who may see what. Batches, roots, anchors and the institution registry are public chain data.
+ * A patient sees its own account, consents and transactions. An institution sees a patient only
+ * while it holds an unexpired consent of the needed scope in the live L2 state (the sequencer's),
+ * so a revoke takes effect at once, not when its batch is finalized; it sees consents that name
+ * it and transactions it made. When the sequencer cannot be asked, access is refused
+ * (UNAVAILABLE), never granted from a possibly stale copy.
+ */
+import { isRollupError } from '../sdk/rollupClient.js';
+import { Scope } from '../prover/codec.js';
+import type { Viewer } from './auth.js';
+import type { Context } from './context.js';
+import { ApiError } from './errors.js';
+
+export function requireViewer(ctx: Context): Viewer {
+  if (!ctx.viewer) throw new ApiError('UNAUTHENTICATED', 'sign in first (mutation challenge, then signIn) and send the token');
+  return ctx.viewer;
+}
+
+export const isPatient = (v: Viewer): boolean => v.role === 'Patient';
+
+/** True when `grantee` holds an unexpired consent of `patient` with the scope bits. */
+export async function consentAllows(ctx: Context, patient: number, grantee: number, scope: number = Scope.Read): Promise<boolean> {
+  let state;
+  try {
+    state = await ctx.services.sequencer.account(patient);
+  } catch (err) {
+    if (isRollupError(err, 'UNKNOWN_ACCOUNT')) return false;
+    throw new ApiError('UNAVAILABLE', `cannot check consent now: ${(err as Error).message}`);
+  }
+  const now = BigInt(Math.floor(Date.now() / 1000));
+  return state.consents.some((c) => c.grantee === grantee && (c.scope & scope) === scope && c.expiry > now);
+}
+
+/** Throws FORBIDDEN unless the viewer is the patient or an institution with a read consent. */
+export async function assertCanReadPatient(ctx: Context, patient: number): Promise<Viewer> {
+  const viewer = requireViewer(ctx);
+  if (isPatient(viewer)) {
+    if (viewer.account === patient) return viewer;
+    throw new ApiError('FORBIDDEN', 'patients see only their own data');
+  }
+  if (await consentAllows(ctx, patient, viewer.account)) return viewer;
+  throw new ApiError('FORBIDDEN', `no active consent from patient ${patient} to account ${viewer.account}`);
+}

@@ -1,0 +1,22 @@
+/**
+ * What every resolver gets: the caller (from its session token, or none) and the services the
+ * API reads. Built per HTTP request and per graphql-ws connection.
+ */
+import type { RollupClient } from '../sdk/rollupClient.js';
+import type { Sessions, Viewer } from './auth.js';
+import type { EventFeeds } from './events.js';
+import type { IndexerStore } from './indexerStore.js';
+
+export interface Services {
+  readonly store: IndexerStore;
+  readonly sequencer: RollupClient;
+  readonly sessions: Sessions;
+  readonly feeds: EventFeeds;
+  readonly chainId: number;
+  readonly rollup: string;
+}
+
+export interface Context {
+  readonly viewer: Viewer | undefined;
+  readonly services: Services;
+}
