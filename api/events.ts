@@ -78,7 +78,7 @@ export class EventFeeds {
 
   /** Chain-side events through Ponder's live queries. */
   attachIndexer(store: IndexerStore): void {
-    const onError = (what: string) => (err: Error) => this.log(`live query (${what}) failed: ${err.message}; the client retries`);
+    const onError = (what: string) => (err: Error) => this.log(`live query (${what}) failed: ${err.message}; retrying`);
     this.stops.push(store.liveBatches(LIVE_WINDOW, (rows) => this.onBatches(rows), onError('batches')));
     this.stops.push(store.liveConsents(LIVE_WINDOW, (rows) => this.onConsents(rows), onError('consents')));
     this.stops.push(store.liveTransactions(LIVE_WINDOW, (rows) => this.onTransactions(rows), onError('transactions')));

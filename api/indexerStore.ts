@@ -156,28 +156,68 @@ export class IndexerStore {
     return this.run('provenance', async () => (await this.client.db.select().from(t).where(and(eq(t.chainId, this.chainId), eq(t.root, root.toLowerCase() as `0x${string}`))).limit(1))[0]);
   }
 
+  /**
+   * A live query that outlives the indexer's restarts. Ponder's live endpoint sends a result only
+   * when it changes (never the current one), and EventSource gives up for good on an HTTP error
+   * (Ponder answers 503 until its backfill is done), so: each error closes the stream and opens a
+   * new one after a back-off, and each (re)connection is followed by a plain query whose result is
+   * delivered like a live one. Callers diff every result against what they have seen; the first
+   * result is the state at start.
+   */
+  private live<T>(what: string, query: (db: Client<typeof schema>['db']) => Promise<T>, onData: (rows: T) => void, onError: (err: Error) => void): () => void {
+    let stopped = false;
+    let current: { unsubscribe: () => void } | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    let failures = 0;
+    const connect = () => {
+      if (stopped) return;
+      current = this.client.live(
+        query as never,
+        (rows: T) => {
+          failures = 0;
+          if (!stopped) onData(rows);
+        },
+        (err: Error) => {
+          current?.unsubscribe();
+          current = undefined;
+          if (stopped) return;
+          failures++;
+          // Ponder's first 503s while it gets ready are expected; report from the third on.
+          if (failures >= 3) onError(new Error(`${what}: ${err.message}`));
+          timer = setTimeout(connect, Math.min(250 * 2 ** Math.min(failures, 5), 5_000));
+        },
+      );
+      query(this.client.db).then(
+        (rows) => {
+          if (!stopped) onData(rows);
+        },
+        // The stream's own error handler reconnects (and takes a new snapshot) when the indexer is down.
+        () => undefined,
+      );
+    };
+    connect();
+    return () => {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      current?.unsubscribe();
+    };
+  }
+
   /** The newest batches, pushed again whenever the batches table changes. */
   liveBatches(limit: number, onData: (rows: BatchRow[]) => void, onError: (err: Error) => void): () => void {
     const t = schema.batch;
-    const { unsubscribe } = this.client.live((db) => db.select().from(t).where(eq(t.chainId, this.chainId)).orderBy(desc(t.batchIndex)).limit(limit), onData, onError);
-    return unsubscribe;
+    return this.live('batches', (db) => db.select().from(t).where(eq(t.chainId, this.chainId)).orderBy(desc(t.batchIndex)).limit(limit), onData, onError);
   }
 
   /** The most recently changed consents, pushed again whenever the consents table changes. */
   liveConsents(limit: number, onData: (rows: ConsentRow[]) => void, onError: (err: Error) => void): () => void {
     const t = schema.consent;
-    const { unsubscribe } = this.client.live((db) => db.select().from(t).where(eq(t.chainId, this.chainId)).orderBy(desc(t.updatedBlock)).limit(limit), onData, onError);
-    return unsubscribe;
+    return this.live('consents', (db) => db.select().from(t).where(eq(t.chainId, this.chainId)).orderBy(desc(t.updatedBlock)).limit(limit), onData, onError);
   }
 
   /** The newest finalized transactions, pushed again whenever the transactions table changes. */
   liveTransactions(limit: number, onData: (rows: TransactionRow[]) => void, onError: (err: Error) => void): () => void {
     const t = schema.transaction;
-    const { unsubscribe } = this.client.live(
-      (db) => db.select().from(t).where(eq(t.chainId, this.chainId)).orderBy(desc(t.batchIndex), desc(t.position)).limit(limit),
-      onData,
-      onError,
-    );
-    return unsubscribe;
+    return this.live('transactions', (db) => db.select().from(t).where(eq(t.chainId, this.chainId)).orderBy(desc(t.batchIndex), desc(t.position)).limit(limit), onData, onError);
   }
 }
