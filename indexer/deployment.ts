@@ -7,7 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Abi } from 'viem';
 import { readDeployment, type ChainDeployment } from '../sdk/deployment.js';
-import { GATEWAY_EVENTS, PROVENANCE_EVENTS, ROLLUP_EVENTS, typedAbi } from './events.js';
+import { GATEWAY_EVENTS, PROVENANCE_EVENTS, ROLLUP_EVENTS, ROLLUP_FUNCTIONS, typedAbi } from './events.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -57,7 +57,7 @@ export function addressesOf(env: Env, name: IndexedContract): ChainAddresses {
 export function contractsOf(env: Env) {
   return {
     Gateway: { abi: typedAbi('Gateway', abiOf('Gateway'), GATEWAY_EVENTS), chain: addressesOf(env, 'Gateway') },
-    Rollup: { abi: typedAbi('Rollup', abiOf('Rollup'), ROLLUP_EVENTS), chain: addressesOf(env, 'Rollup') },
+    Rollup: { abi: typedAbi('Rollup', abiOf('Rollup'), [...ROLLUP_EVENTS, ...ROLLUP_FUNCTIONS]), chain: addressesOf(env, 'Rollup') },
     Provenance: { abi: typedAbi('Provenance', abiOf('Provenance'), PROVENANCE_EVENTS), chain: addressesOf(env, 'Provenance') },
   };
 }

@@ -4,7 +4,7 @@
  * the artifact with the same signature, so a contract change fails the indexer's start instead of
  * silently dropping events.
  */
-import { parseAbi, toEventSelector, type Abi, type AbiEvent } from 'viem';
+import { parseAbi, toEventSelector, toFunctionSelector, type Abi, type AbiEvent, type AbiFunction } from 'viem';
 
 export const GATEWAY_EVENTS = parseAbi([
   'event InstitutionRegistered(address indexed institution, uint8 role, uint32 indexed accountIndex, uint256 pubKeyX, uint256 pubKeyY, string did)',
@@ -20,20 +20,38 @@ export const ROLLUP_EVENTS = parseAbi([
   'event BatchFinalized(uint64 indexed batchIndex, uint256 oldRoot, uint256 newRoot, bytes32 commitment, bytes32 txRoot, uint32 txCount, uint32 forcedCount, uint64 timestamp, bytes32 provenanceRoot)',
 ]);
 
+/** The Rollup calls the BatchFinalized handler decodes (submitBatch calldata) and reads (the batch shape). */
+export const ROLLUP_FUNCTIONS = parseAbi([
+  'function submitBatch(uint256 oldRoot, uint256 newRoot, bytes batchData, (uint256[2] a, uint256[2][2] b, uint256[2] c) proof)',
+  'function maxTxs() view returns (uint256)',
+  'function maxForcedOps() view returns (uint256)',
+]);
+
 export const PROVENANCE_EVENTS = parseAbi(['event RootAnchored(bytes32 indexed root, address indexed anchoredBy, bool fromRollup, uint64 batchIndex)']);
 
 export class AbiDriftError extends Error {
   override readonly name = 'AbiDriftError';
 }
 
-/** Returns the artifact's ABI typed as `events`, after checking every event of `events` is in it unchanged. */
-export function typedAbi<const T extends readonly AbiEvent[]>(contract: string, artifact: Abi, events: T): T {
-  const selectors = new Set(artifact.filter((i): i is AbiEvent => i.type === 'event').map((e) => toEventSelector(e)));
-  for (const e of events) {
+/**
+ * Returns the artifact's ABI typed as `items`, after checking every event and function of `items`
+ * is in it unchanged (same selector; for events also the same indexed parameters).
+ */
+export function typedAbi<const T extends readonly (AbiEvent | AbiFunction)[]>(contract: string, artifact: Abi, items: T): T {
+  const events = artifact.filter((i): i is AbiEvent => i.type === 'event');
+  const selectors = new Set(events.map((e) => toEventSelector(e)));
+  const functions = new Set(artifact.filter((i): i is AbiFunction => i.type === 'function').map((f) => toFunctionSelector(f)));
+  for (const e of items) {
+    if (e.type === 'function') {
+      if (!functions.has(toFunctionSelector(e))) {
+        throw new AbiDriftError(`${contract} artifact has no function ${e.name} with the signature the indexer expects: update indexer/events.ts`);
+      }
+      continue;
+    }
     if (!selectors.has(toEventSelector(e))) {
       throw new AbiDriftError(`${contract} artifact has no event ${e.name} with the signature the indexer expects: update indexer/events.ts`);
     }
-    const inArtifact = artifact.find((i): i is AbiEvent => i.type === 'event' && i.name === e.name);
+    const inArtifact = events.find((i) => i.name === e.name);
     const indexed = (x: AbiEvent) => x.inputs.map((p) => Boolean(p.indexed)).join();
     if (!inArtifact || indexed(inArtifact) !== indexed(e)) {
       throw new AbiDriftError(`${contract} event ${e.name}: indexed parameters differ from indexer/events.ts`);

@@ -1,7 +1,7 @@
 /**
  * The indexed store. SQL tables are plural; Ponder's GraphQL names fields after the exports:
  * institution/institutions, patient/patients, batch/batchs, forcedOperation(s),
- * provenanceAnchor(s), insurerSettlement(s). Every row carries its chain (id and deployment
+ * provenanceAnchor(s), insurerSettlement(s), transaction(s), consent(s). Every row carries its chain (id and deployment
  * name); identifiers are the chain's own pseudonymous ones (account indexes, public keys,
  * hashes). Nothing here is, or can be, health data: there is none on chain.
  */
@@ -54,8 +54,64 @@ export const batch = onchainTable(
     provenanceRoot: t.hex().notNull(),
     l1Block: t.bigint().notNull(),
     l1TxHash: t.hex().notNull(),
+    /** False when the batch data could not be read from the L1 transaction (see src/index.ts): its
+     * transactions are then missing from `transactions` and `consents`. */
+    decoded: t.boolean().notNull(),
   }),
   (table) => ({ pk: primaryKey({ columns: [table.chainId, table.batchIndex] }) }),
+);
+
+/**
+ * The L2 transactions of finalized batches, decoded from the submitBatch calldata. `subject` is
+ * the patient the transaction concerns: the actor for Upload, Update, Grant and Revoke, the target
+ * for Access and Claim. `recordHash` = keccak256 of the 47-byte record: the leaf hash the Rollup's
+ * txRoot commits to (Algorithm 3 proofs).
+ */
+export const transaction = onchainTable(
+  'transactions',
+  (t) => ({
+    chainId: t.integer().notNull(),
+    chain: t.text().notNull(),
+    batchIndex: t.bigint().notNull(),
+    position: t.integer().notNull(),
+    op: t.text().notNull(),
+    actor: t.integer().notNull(),
+    subject: t.integer().notNull(),
+    target: t.integer().notNull(),
+    slot: t.integer().notNull(),
+    scope: t.integer().notNull(),
+    expiry: t.bigint().notNull(),
+    payload: t.text().notNull(),
+    recordHash: t.hex().notNull(),
+    l1Block: t.bigint().notNull(),
+    l1TxHash: t.hex().notNull(),
+    timestamp: t.bigint().notNull(),
+  }),
+  (table) => ({ pk: primaryKey({ columns: [table.chainId, table.batchIndex, table.position] }) }),
+);
+
+/**
+ * The consent in each (patient, slot) as finalized batches left it (prover/state.ts): a Grant sets
+ * the slot, a Revoke empties it, a forced RevokeConsent clears scope bits (emptying it when none
+ * are left). `active` means the slot is not empty; whether `expiry` has passed is the reader's
+ * check. An emptied slot keeps the grantee and expiry it last held, with scope 0.
+ */
+export const consent = onchainTable(
+  'consents',
+  (t) => ({
+    chainId: t.integer().notNull(),
+    chain: t.text().notNull(),
+    patient: t.integer().notNull(),
+    slot: t.integer().notNull(),
+    grantee: t.integer().notNull(),
+    scope: t.integer().notNull(),
+    expiry: t.bigint().notNull(),
+    active: t.boolean().notNull(),
+    grantedBatch: t.bigint().notNull(),
+    revokedBatch: t.bigint(),
+    updatedBlock: t.bigint().notNull(),
+  }),
+  (table) => ({ pk: primaryKey({ columns: [table.chainId, table.patient, table.slot] }) }),
 );
 
 export const forcedOperation = onchainTable(

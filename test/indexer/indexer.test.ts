@@ -1,68 +1,32 @@
 /**
  * The Ponder indexer against the devnet's two chains, as a real process (`ponder start`): events
  * sent before it starts (historical sync) and after it is ready (realtime) on both chains must
- * show up in its GraphQL API with their chain.
+ * show up in its tables (read over SQL over HTTP, as api/ does) with their chain.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { HDNodeWallet, JsonRpcProvider, Mnemonic, NonceManager, Wallet, hexlify, randomBytes } from 'ethers';
 import { Gateway__factory, Provenance__factory, type Gateway } from '../../contracts/types/index.js';
 import { publicKeyOf, randomSecret } from '../../prover/signing.js';
 import { freePort } from '../../scripts/devnet/anvil.js';
 import { startDevnet, type Devnet } from '../../scripts/devnet.js';
 import { ANVIL_MNEMONIC, loadConfig } from '../../sdk/config.js';
-
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const PONDER_BIN = join(ROOT, 'node_modules', 'ponder', 'dist', 'esm', 'bin', 'ponder.js');
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+import { schema, startIndexer, type IndexerProcess } from '../helpers/indexer.js';
 
 let dir: string;
 let devnet: Devnet;
 const providers: JsonRpcProvider[] = [];
-let indexer: ChildProcess | undefined;
-let indexerExited: Promise<void> | undefined;
-const output: string[] = [];
-let base: string;
-let startedAt = 0;
+let indexer: IndexerProcess | undefined;
 
-const tail = () => output.slice(-40).map((l) => `    indexer| ${l}`).join('\n');
-
-async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    let value: T | undefined;
-    try {
-      value = await check();
-    } catch {
-      value = undefined;
-    }
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${tail()}`);
-    await sleep(200);
-  }
-}
-
-interface Rows {
-  patients: { items: { chainId: number; chain: string; accountIndex: number; pubKeyX: string; pubKeyY: string; controller: string }[] };
-  institutions: { items: { chainId: number; chain: string; address: string; role: string; accountIndex: number; did: string; active: boolean }[] };
-  provenanceAnchors: { items: { chainId: number; root: string; anchoredBy: string; fromRollup: boolean }[] };
-  forcedOperations: { items: { chainId: number; queueIndex: string; account: number; consumed: boolean }[] };
-}
-
-async function query(): Promise<Rows> {
-  const q = `{
-    patients(limit: 100) { items { chainId chain accountIndex pubKeyX pubKeyY controller } }
-    institutions(limit: 100) { items { chainId chain address role accountIndex did active } }
-    provenanceAnchors(limit: 100) { items { chainId root anchoredBy fromRollup } }
-    forcedOperations(limit: 100) { items { chainId queueIndex account consumed } }
-  }`;
-  const res = await fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: q }) });
-  const body = (await res.json()) as { data?: Rows; errors?: unknown };
-  if (!body.data) throw new Error(`GraphQL error: ${JSON.stringify(body.errors)}`);
-  return body.data;
+async function query() {
+  const db = indexer!.client.db;
+  return {
+    patients: await db.select().from(schema.patient),
+    institutions: await db.select().from(schema.institution),
+    provenanceAnchors: await db.select().from(schema.provenanceAnchor),
+    forcedOperations: await db.select().from(schema.forcedOperation),
+  };
 }
 
 const wallet = (i: number) => HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase(ANVIL_MNEMONIC), `m/44'/60'/0'/0/${i}`);
@@ -112,84 +76,57 @@ beforeAll(async () => {
 
   const deploymentFile = join(dir, 'deployment.json');
   expect(existsSync(deploymentFile)).toBe(true);
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  startedAt = Date.now();
-  indexer = spawn(
-    process.execPath,
-    [PONDER_BIN, '--log-format', 'json', 'start', '--root', join(ROOT, 'indexer'), '--schema', `test_${hexlify(randomBytes(4)).slice(2)}`, '--port', String(port), '--hostname', '127.0.0.1'],
-    {
-      // Ponder writes generated/schema.graphql under its working directory, not its root.
-      cwd: join(ROOT, 'indexer'),
-      env: { ...process.env, DATA_DIR: dir, DEPLOYMENT_FILE: deploymentFile, PONDER_TELEMETRY_DISABLED: 'true', INDEXER_POLLING_MS: '200', DATABASE_URL: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  const child = indexer;
-  indexerExited = new Promise((resolve) => child.on('exit', () => resolve()));
-  for (const stream of [child.stdout!, child.stderr!]) {
-    stream.setEncoding('utf8');
-    stream.on('data', (chunk: string) => output.push(...chunk.split('\n').filter((l) => l.length > 0)));
-  }
-  await until('the indexer to be ready', async () => {
-    if (child.exitCode !== null) throw new Error(`indexer exited (${child.exitCode})\n${tail()}`);
-    const res = await fetch(`${base}/ready`);
-    return res.status === 200 ? true : undefined;
-  }, 60_000).catch((err: unknown) => {
-    if (child.exitCode !== null) throw new Error(`indexer exited (${child.exitCode})\n${tail()}`);
-    throw err;
-  });
-  console.log(`indexer ready ${Date.now() - startedAt} ms after start`);
+  indexer = await startIndexer({ dataDir: dir, deploymentFile });
+  console.log(`indexer ready ${Date.now() - indexer.startedAt} ms after start`);
 }, 85_000);
 
 afterAll(async () => {
-  if (indexer && indexer.exitCode === null && indexer.signalCode === null) {
-    const child = indexer;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    await indexerExited;
-    clearTimeout(timer);
-  }
+  await indexer?.stop();
   for (const p of providers) p.destroy();
   await devnet?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 }, 30_000);
 
-test('historical events of both chains are in the GraphQL API with their chain', async () => {
+test('historical events of both chains are indexed with their chain', async () => {
   const { settlement, partner } = devnet.deployment;
   // Ponder's /ready means the historical sync is done; the blocks past its finality depth come
   // from the realtime sync right after, so wait for the last historical event.
-  const rows = await until(
+  const rows = await indexer!.until(
     'the historical events in the indexer',
     async () => {
       const r = await query();
       const all =
-        r.patients.items.some((x) => x.chainId === settlement.chainId && x.accountIndex === settlementPatient.account) &&
-        r.institutions.items.some((x) => x.chainId === partner.chainId) &&
-        r.provenanceAnchors.items.some((x) => x.chainId === partner.chainId) &&
-        r.forcedOperations.items.some((x) => x.chainId === settlement.chainId);
+        r.patients.some((x) => x.chainId === settlement.chainId && x.accountIndex === settlementPatient.account) &&
+        r.institutions.some((x) => x.chainId === partner.chainId) &&
+        r.provenanceAnchors.some((x) => x.chainId === partner.chainId) &&
+        r.forcedOperations.some((x) => x.chainId === settlement.chainId);
       return all ? r : undefined;
     },
     30_000,
   );
-  console.log(`historical events queryable ${Date.now() - startedAt} ms after start`);
-  const p = rows.patients.items.find((r) => r.chainId === settlement.chainId && r.accountIndex === settlementPatient.account);
+  console.log(`historical events queryable ${Date.now() - indexer!.startedAt} ms after start`);
+  const p = rows.patients.find((r) => r.chainId === settlement.chainId && r.accountIndex === settlementPatient.account);
   expect(p).toMatchObject({ chain: settlement.name, pubKeyX: settlementPatient.x.toString() });
-  const inst = rows.institutions.items.find((r) => r.chainId === partner.chainId && r.address.toLowerCase() === lab.address.toLowerCase());
+  const inst = rows.institutions.find((r) => r.chainId === partner.chainId && r.address.toLowerCase() === lab.address.toLowerCase());
   expect(inst).toMatchObject({ chain: partner.name, role: 'Laboratory', did: 'did:web:lab.example', active: true });
-  expect(rows.institutions.items.filter((r) => r.chainId === settlement.chainId && r.address.toLowerCase() === lab.address.toLowerCase())).toEqual([]);
-  expect(rows.provenanceAnchors.items).toContainEqual({ chainId: partner.chainId, root: anchoredRoot, anchoredBy: lab.address.toLowerCase(), fromRollup: false });
+  expect(rows.institutions.filter((r) => r.chainId === settlement.chainId && r.address.toLowerCase() === lab.address.toLowerCase())).toEqual([]);
+  expect(rows.provenanceAnchors.map(({ chainId, root, anchoredBy, fromRollup }) => ({ chainId, root, anchoredBy, fromRollup }))).toContainEqual({
+    chainId: partner.chainId,
+    root: anchoredRoot,
+    anchoredBy: lab.address.toLowerCase(),
+    fromRollup: false,
+  });
   // Registrations go through the forced queue of their chain.
-  expect(rows.forcedOperations.items.some((r) => r.chainId === settlement.chainId && r.account === settlementPatient.account && !r.consumed)).toBe(true);
+  expect(rows.forcedOperations.some((r) => r.chainId === settlement.chainId && r.account === settlementPatient.account && !r.consumed)).toBe(true);
 }, 30_000);
 
 test('a registration made after the indexer is ready is indexed in realtime', async () => {
   const { partner } = devnet.deployment;
   const sentAt = Date.now();
   partnerPatient = await registerPatient(partnerGateway, wallet(6).address);
-  const row = await until(
+  const row = await indexer!.until(
     'the partner-chain patient in the indexer',
-    async () => (await query()).patients.items.find((r) => r.chainId === partner.chainId && r.accountIndex === partnerPatient.account),
+    async () => (await query()).patients.find((r) => r.chainId === partner.chainId && r.accountIndex === partnerPatient.account),
     30_000,
   );
   console.log(`realtime event indexed ${Date.now() - sentAt} ms after it was sent`);
