@@ -18,14 +18,15 @@ function parseCursor(cursor: string, name: string): bigint {
 
 @Resolver()
 export class BatchResolver {
-  @Query(() => BatchConnection, { description: 'Finalized batches, oldest first; first/after pages forward, last/before pages back from the newest.' })
+  // Nullable: when the indexer is down, the error names it and sibling fields (stats) still answer.
+  @Query(() => BatchConnection, { nullable: true, description: 'Finalized batches, oldest first; first/after pages forward, last/before pages back from the newest. Null (with an UNAVAILABLE error) while the indexer is unreachable.' })
   async batches(
     @Ctx() ctx: Context,
     @Arg('first', () => Int, { nullable: true }) first?: number,
     @Arg('after', () => String, { nullable: true }) after?: string,
     @Arg('last', () => Int, { nullable: true }) last?: number,
     @Arg('before', () => String, { nullable: true }) before?: string,
-  ): Promise<BatchConnection> {
+  ): Promise<BatchConnection | null> {
     if ((first !== undefined || after !== undefined) && (last !== undefined || before !== undefined)) {
       throw new ApiError('BAD_USER_INPUT', 'page with first/after or with last/before, not both');
     }
