@@ -3,13 +3,14 @@
  * when it is missing and we may), starts it on a loopback port with command-line config only, and
  * checks an external server given by REDIS_URL. BullMQ needs `maxmemory-policy noeviction`.
  */
-import { execFile, spawn } from 'node:child_process';
-import { accessSync, constants as fsConstants, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { describeExit, probePort, spawnManaged, type ServiceExit } from './devnet/service.js';
+import { aptInstall, findExecutable } from './devnet/system.js';
 
 export class RedisError extends Error {
   override readonly name = 'RedisError';
@@ -72,71 +73,12 @@ const seconds = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)} 
 // ---------------------------------------------------------------------------------------------
 // Finding and installing redis-server
 
-/** PATH entries, then the usual system dirs (PATH may lack sbin for non-login shells). */
-function findExecutable(name: string): string | undefined {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), '/usr/bin', '/usr/sbin', '/usr/local/bin'];
-  const file = process.platform === 'win32' ? `${name}.exe` : name;
-  for (const dir of dirs) {
-    const candidate = join(dir, file);
-    try {
-      accessSync(candidate, fsConstants.X_OK);
-      if (statSync(candidate).isFile()) return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
-
-/** Runs a command, sending each output line to log; rejects with the tail of its output on failure. */
-function runLogged(command: string, args: string[], env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<void> {
-  return new Promise((resolveRun, reject) => {
-    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const tail: string[] = [];
-    const pipeLines = (stream: NodeJS.ReadableStream | null) => {
-      let buffered = '';
-      stream?.setEncoding('utf8');
-      stream?.on('data', (chunk: string) => {
-        buffered += chunk;
-        const parts = buffered.split(/\r?\n|\r/);
-        buffered = parts.pop() ?? '';
-        for (const raw of parts) {
-          const line = raw.trimEnd();
-          if (!line) continue;
-          tail.push(line);
-          if (tail.length > OUTPUT_TAIL_LINES) tail.shift();
-          log(line);
-        }
-      });
-    };
-    pipeLines(child.stdout);
-    pipeLines(child.stderr);
-    const what = `${command} ${args.join(' ')}`;
-    child.once('error', (err) => reject(new RedisError(`could not run ${what}: ${err.message}`)));
-    child.once('close', (code, signal) => {
-      if (code === 0) resolveRun();
-      else reject(new RedisError(`${what} failed (${describeExit(code, signal)})${tail.length ? `:\n    ${tail.join('\n    ')}` : ''}`));
-    });
-  });
-}
-
 /** Runs a command quietly; resolves with its exit code (or -1 when it could not be run). */
 function runQuiet(command: string, args: string[], timeoutMs = 15_000): Promise<number> {
   return new Promise((resolveRun) => {
     execFile(command, args, { timeout: timeoutMs }, (err) => {
       if (!err) resolveRun(0);
       else resolveRun(typeof err.code === 'number' ? err.code : -1);
-    });
-  });
-}
-
-/** True when apt knows an installable candidate for the package (its package lists are present). */
-function aptKnows(aptCache: string | undefined, pkg: string): Promise<boolean> {
-  if (!aptCache) return Promise.resolve(false);
-  return new Promise((resolveKnown) => {
-    execFile(aptCache, ['policy', pkg], { timeout: 30_000 }, (err, stdout) => {
-      const candidate = /Candidate:\s*(\S+)/.exec(stdout ?? '')?.[1];
-      resolveKnown(!err && candidate !== undefined && candidate !== '(none)');
     });
   });
 }
@@ -200,47 +142,13 @@ async function stopServiceStartedByInstall(listeningBefore: boolean, log: (line:
 }
 
 async function installRedisServer(log: (line: string) => void): Promise<string> {
-  const aptGet = findExecutable('apt-get');
-  if (process.platform !== 'linux' || !aptGet) {
-    throw new RedisError(`redis-server was not found on PATH and there is no apt-get here to install it: ${HOW_TO_GET_REDIS}`);
-  }
-  if (process.getuid?.() !== 0) {
-    throw new RedisError(`redis-server was not found on PATH, and installing it needs root (this process is not): ${HOW_TO_GET_REDIS}`);
-  }
   const started = Date.now();
   const listeningBefore = await isListening(DEBIAN_SERVICE_PORT);
-  const env: NodeJS.ProcessEnv = { ...process.env, DEBIAN_FRONTEND: 'noninteractive', NEEDRESTART_MODE: 'a' };
-  const apt = (args: string[]) => runLogged(aptGet, args, env, (line) => log(`apt-get: ${line}`));
-  const install = () =>
-    apt([
-      'install',
-      '-y',
-      '--no-install-recommends',
-      // Wait for another apt/dpkg (or a parallel test worker) instead of failing on the lock.
-      '-o',
-      'DPkg::Lock::Timeout=300',
-      '-o',
-      'Dpkg::Options::=--force-confdef',
-      '-o',
-      'Dpkg::Options::=--force-confold',
-      'redis-server',
-    ]);
-
   log('redis-server not found: installing the Debian package redis-server');
-  let updated = false;
-  if (!(await aptKnows(findExecutable('apt-cache'), 'redis-server'))) {
-    log('apt does not know redis-server yet: apt-get update');
-    await apt(['update']);
-    updated = true;
-  }
   try {
-    await install();
+    await aptInstall('redis-server', { noRecommends: true, lockTimeoutSeconds: 300, log });
   } catch (err) {
-    if (updated) throw err;
-    // Old package lists name files the mirror no longer has: refresh them and try once more.
-    log(`install failed (${err instanceof Error ? err.message.split('\n')[0] : String(err)}); apt-get update and retrying`);
-    await apt(['update']);
-    await install();
+    throw new RedisError(`redis-server was not found on PATH and could not be installed: ${(err as Error).message}; ${HOW_TO_GET_REDIS}`);
   }
   await stopServiceStartedByInstall(listeningBefore, log);
   const binary = findExecutable('redis-server');
