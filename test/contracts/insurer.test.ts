@@ -11,24 +11,12 @@ import { prepareBatch, randomRecord, submit } from '../helpers/batches.js';
 import { txTree } from '../../prover/l1Record.js';
 import { shutdownProver } from '../../prover/groth16.js';
 import type { InsurerBonds } from '../../contracts/types/Gateway.js';
+import { ORGANISATION_ROUTING_TYPES } from '../../sdk/routing.js';
 
 const HOSPITAL = 1;
 const LABORATORY = 2;
 const INSURER = 3;
 const RECORD_TYPES = ['uint32', 'bytes32', 'uint32', 'bytes32'];
-const ROUTING_TYPES = {
-  OrganisationRouting: [
-    { name: 'insurer', type: 'address' },
-    { name: 'patientAccount', type: 'uint32' },
-    { name: 'recordId', type: 'bytes32' },
-    { name: 'version', type: 'uint32' },
-    { name: 'contentHash', type: 'bytes32' },
-    { name: 'orgRef', type: 'bytes32' },
-    { name: 'feePerTx', type: 'uint128' },
-    { name: 'deadline', type: 'uint64' },
-    { name: 'nonce', type: 'uint256' },
-  ],
-};
 
 let hospital: HDNodeWallet;
 let lab: HDNodeWallet;
@@ -86,7 +74,7 @@ async function request(overrides: Partial<EntryRequest> = {}, recordIndex = 1): 
 
 async function sign(req: EntryRequest, signer = hospital, forInsurer = insurer.address): Promise<string> {
   const nonce = await c.gateway.routingNonce(req.organisation as string);
-  return signer.signTypedData(domain, ROUTING_TYPES, { ...req, insurer: forInsurer, nonce });
+  return signer.signTypedData(domain, ORGANISATION_ROUTING_TYPES, { ...req, insurer: forInsurer, nonce });
 }
 
 async function enter(req?: EntryRequest, value = DEPOSIT): Promise<bigint> {

@@ -9,7 +9,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HDNodeWallet, JsonRpcProvider, Mnemonic, Wallet } from 'ethers';
+import { JsonRpcProvider, Wallet } from 'ethers';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { startApiFor } from '../../api/start.js';
@@ -22,10 +22,11 @@ import { startDevnet, type Devnet } from '../../scripts/devnet.js';
 import { startIndexer, type IndexerProcess } from '../../scripts/indexer.js';
 import { startRedis, type RedisServer } from '../../scripts/redis.js';
 import { signChallenge } from '../../sdk/apiAuth.js';
-import { ANVIL_MNEMONIC, loadConfig, type Config } from '../../sdk/config.js';
+import { loadConfig, type Config } from '../../sdk/config.js';
 import { RollupClient } from '../../sdk/rollupClient.js';
 import { launchChromium, screenshotDashboard } from '../helpers/browser.js';
 import { runScript, type ScriptProcess } from '../helpers/process.js';
+import { devnetEnv, registerInstitution, registerPatient } from '../helpers/stack.js';
 
 interface Party {
   readonly name: string;
@@ -138,12 +139,7 @@ const now = () => BigInt(Math.floor(Date.now() / 1000));
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'api-e2e-'));
   redis = await startRedis({ port: await freePort() });
-  const env: Record<string, string> = {
-    DATA_DIR: dir,
-    CIRCUIT_PROFILE: 'test',
-    SETTLEMENT_PORT: String(await freePort()),
-    PARTNER_PORT: String(await freePort()),
-    SETTLEMENT_BLOCK_TIME: '1',
+  const env = await devnetEnv(dir, {
     REDIS_URL: redis.url,
     SEQUENCER_PORT: String(await freePort()),
     INDEXER_PORT: String(await freePort()),
@@ -151,21 +147,14 @@ beforeAll(async () => {
     BATCH_TIMEOUT_MS: '800',
     PROVE_WORKERS: '1',
     FORCED_POLL_MS: '300',
-  };
+  });
   config = loadConfig(env);
   devnet = await startDevnet(config, { build: false, log: () => undefined });
   provider = new JsonRpcProvider(devnet.deployment.settlement.rpcUrl, undefined, { staticNetwork: true, pollingInterval: 100 });
   const governance = new Wallet(config.deployerKey, provider);
   const gateway: Gateway = Gateway__factory.connect(devnet.deployment.settlement.contracts.Gateway!, governance);
-  const k = publicKeyOf(P.secret);
-  const r = await (await gateway.registerPatient(k.x, k.y, governance.address)).wait();
-  P.account = Number(gateway.interface.parseLog(r!.logs.find((l) => gateway.interface.parseLog(l)?.name === 'PatientRegistered')!)!.args.accountIndex);
-  const wallet = (i: number) => HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase(ANVIL_MNEMONIC), `m/44'/60'/0'/0/${i}`);
-  for (const [p, i] of [[H, 3], [H2, 5]] as const) {
-    const key = publicKeyOf(p.secret);
-    await (await gateway.registerInstitution(wallet(i).address, 1, key.x, key.y, `did:web:${i}.example`)).wait();
-    p.account = Number((await gateway.institution(wallet(i).address)).accountIndex);
-  }
+  P.account = await registerPatient(gateway, publicKeyOf(P.secret), governance.address);
+  for (const [p, i] of [[H, 3], [H2, 5]] as const) p.account = await registerInstitution(gateway, i, 1, publicKeyOf(p.secret), `did:web:${i}.example`);
 
   sequencer = runScript('sequencer', 'scripts/sequencer.ts', env);
   await sequencer.waitFor(/\[sequencer\] running/, 90_000);

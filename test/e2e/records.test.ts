@@ -13,13 +13,13 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HDNodeWallet, JsonRpcProvider, Mnemonic, Wallet } from 'ethers';
+import { JsonRpcProvider, Wallet } from 'ethers';
 import { Gateway__factory, Rollup__factory, type Gateway } from '../../contracts/types/index.js';
 import { Scope } from '../../prover/codec.js';
 import { freePort } from '../../scripts/devnet/anvil.js';
 import { startDevnet, type Devnet } from '../../scripts/devnet.js';
 import { startRedis, type RedisServer } from '../../scripts/redis.js';
-import { ANVIL_MNEMONIC, loadConfig } from '../../sdk/config.js';
+import { loadConfig } from '../../sdk/config.js';
 import { parseRecordEnvelope } from '../../sdk/crypto.js';
 import { deriveKeys, generateSeed, type DerivedKeys } from '../../sdk/keys.js';
 import { indexHash } from '../../sdk/patientIndex.js';
@@ -27,6 +27,7 @@ import { InstitutionSession, openRecordVersion, PatientSession, RecordsError } f
 import { RollupClient, RollupError, type SoftReceipt } from '../../sdk/rollupClient.js';
 import { openEmbeddedStorage, type EmbeddedStorage } from '../../sdk/storage/embedded.js';
 import { runScript, type ScriptProcess } from '../helpers/process.js';
+import { devnetEnv, registerInstitution, registerPatient } from '../helpers/stack.js';
 
 const FAMILY = 'Zyxwolski-Okonkwo';
 const GIVEN = 'Quentinabelle';
@@ -92,18 +93,13 @@ async function rejection<E extends Error>(p: Promise<unknown>, type: new (...arg
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'records-e2e-'));
   redis = await startRedis({ port: await freePort() });
-  const env: Record<string, string> = {
-    DATA_DIR: dir,
-    CIRCUIT_PROFILE: 'test',
-    SETTLEMENT_PORT: String(await freePort()),
-    PARTNER_PORT: String(await freePort()),
-    SETTLEMENT_BLOCK_TIME: '1',
+  const env = await devnetEnv(dir, {
     REDIS_URL: redis.url,
     SEQUENCER_PORT: String(await freePort()),
     BATCH_TIMEOUT_MS: '800',
     PROVE_WORKERS: '1',
     FORCED_POLL_MS: '300',
-  };
+  });
   const config = loadConfig(env);
   devnet = await startDevnet(config, { build: false, log: () => undefined });
   provider = new JsonRpcProvider(devnet.deployment.settlement.rpcUrl, undefined, { staticNetwork: true, pollingInterval: 100 });
@@ -111,14 +107,8 @@ beforeAll(async () => {
   const gateway: Gateway = Gateway__factory.connect(devnet.deployment.settlement.contracts.Gateway!, governance);
 
   // Registration by governance (the deployer key), before the node runs, as in rollup.test.ts.
-  const k = P.keys.signingKey;
-  const r = await (await gateway.registerPatient(k.x, k.y, governance.address)).wait();
-  P.account = Number(gateway.interface.parseLog(r!.logs.find((l) => gateway.interface.parseLog(l)?.name === 'PatientRegistered')!)!.args.accountIndex);
-  const wallet = (i: number) => HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase(ANVIL_MNEMONIC), `m/44'/60'/0'/0/${i}`);
-  for (const [p, role, i] of [[H, 1, 3], [I, 3, 4]] as const) {
-    await (await gateway.registerInstitution(wallet(i).address, role, p.keys.signingKey.x, p.keys.signingKey.y, `did:web:${p.name}.example`)).wait();
-    p.account = Number((await gateway.institution(wallet(i).address)).accountIndex);
-  }
+  P.account = await registerPatient(gateway, P.keys.signingKey, governance.address);
+  for (const [p, role, i] of [[H, 1, 3], [I, 3, 4]] as const) p.account = await registerInstitution(gateway, i, role, p.keys.signingKey, `did:web:${p.name}.example`);
   expect(new Set([P, H, I].map((p) => p.account)).size).toBe(3);
 
   sequencer = runScript('sequencer', 'scripts/sequencer.ts', env);

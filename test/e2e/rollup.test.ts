@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { QueueEvents, Queue } from 'bullmq';
-import { HDNodeWallet, JsonRpcProvider, Mnemonic, Wallet, getBytes } from 'ethers';
+import { JsonRpcProvider, Wallet, getBytes } from 'ethers';
 import { Gateway__factory, Rollup__factory, type Gateway, type Rollup } from '../../contracts/types/index.js';
 import { Scope, TxOp, decodeBatchData, type TxRecord } from '../../prover/codec.js';
 import { pipelinePrefix, PROVE_QUEUE } from '../../prover/pipeline.js';
@@ -22,8 +22,9 @@ import { RollupState } from '../../prover/state.js';
 import { freePort } from '../../scripts/devnet/anvil.js';
 import { startDevnet, type Devnet } from '../../scripts/devnet.js';
 import { startRedis, type RedisServer } from '../../scripts/redis.js';
-import { ANVIL_MNEMONIC, loadConfig } from '../../sdk/config.js';
+import { loadConfig } from '../../sdk/config.js';
 import { runScript, type ScriptProcess } from '../helpers/process.js';
+import { devnetEnv, registerInstitution, registerPatient } from '../helpers/stack.js';
 
 const profile = PROFILES.test;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -130,12 +131,7 @@ function startProver(name: string): ScriptProcess {
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'rollup-e2e-'));
   redis = await startRedis({ port: await freePort() });
-  env = {
-    DATA_DIR: dir,
-    CIRCUIT_PROFILE: 'test',
-    SETTLEMENT_PORT: String(await freePort()),
-    PARTNER_PORT: String(await freePort()),
-    SETTLEMENT_BLOCK_TIME: '1',
+  env = await devnetEnv(dir, {
     REDIS_URL: redis.url,
     SEQUENCER_PORT: String(await freePort()),
     BATCH_TIMEOUT_MS: '1500',
@@ -144,7 +140,7 @@ beforeAll(async () => {
     PROVE_LOCK_MS: '6000',
     STALLED_CHECK_MS: '2000',
     FORCED_POLL_MS: '300',
-  };
+  });
   const config = loadConfig(env);
   devnet = await startDevnet(config, { build: false, log: () => undefined });
   base = `http://127.0.0.1:${env.SEQUENCER_PORT!}`;
@@ -155,17 +151,8 @@ beforeAll(async () => {
 
   // Four accounts through the Gateway's forced queue, before the node runs (the deployer is also
   // the operator: its nonces then belong to the settlement worker alone).
-  const wallet = (i: number) => HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase(ANVIL_MNEMONIC), `m/44'/60'/0'/0/${i}`);
-  for (const p of [P1, P2]) {
-    const k = publicKeyOf(p.secret);
-    const r = await (await gateway.registerPatient(k.x, k.y, governance.address)).wait();
-    p.account = Number(gateway.interface.parseLog(r!.logs.find((l) => gateway.interface.parseLog(l)?.name === 'PatientRegistered')!)!.args.accountIndex);
-  }
-  for (const [p, role, i] of [[H, 1, 3], [I, 3, 4]] as const) {
-    const k = publicKeyOf(p.secret);
-    await (await gateway.registerInstitution(wallet(i).address, role, k.x, k.y, `did:web:${p.name.replace(' ', '-')}.example`)).wait();
-    p.account = Number((await gateway.institution(wallet(i).address)).accountIndex);
-  }
+  for (const p of [P1, P2]) p.account = await registerPatient(gateway, publicKeyOf(p.secret), governance.address);
+  for (const [p, role, i] of [[H, 1, 3], [I, 3, 4]] as const) p.account = await registerInstitution(gateway, i, role, publicKeyOf(p.secret), `did:web:${p.name.replace(' ', '-')}.example`);
   expect(new Set([P1, P2, H, I].map((p) => p.account)).size).toBe(4);
 
   await startSequencer();

@@ -27,23 +27,11 @@ import type { CircuitDeployment } from '../../sdk/deployment.js';
 import { ANVIL_MNEMONIC, loadConfig } from '../../sdk/config.js';
 import { queuedOps } from '../helpers/batches.js';
 import { schema, startIndexer, type IndexerProcess } from '../helpers/indexer.js';
+import { ORGANISATION_ROUTING_TYPES } from '../../sdk/routing.js';
 
 const OP_NAMES = ['Padding', 'Upload', 'Update', 'Grant', 'Revoke', 'Access', 'Claim'];
 const FEE = 10n ** 15n;
 const DEPOSIT = 10n ** 17n;
-const ROUTING_TYPES = {
-  OrganisationRouting: [
-    { name: 'insurer', type: 'address' },
-    { name: 'patientAccount', type: 'uint32' },
-    { name: 'recordId', type: 'bytes32' },
-    { name: 'version', type: 'uint32' },
-    { name: 'contentHash', type: 'bytes32' },
-    { name: 'orgRef', type: 'bytes32' },
-    { name: 'feePerTx', type: 'uint128' },
-    { name: 'deadline', type: 'uint64' },
-    { name: 'nonce', type: 'uint256' },
-  ],
-};
 
 let dir: string;
 let devnet: Devnet;
@@ -285,7 +273,7 @@ test('batches, their decoded transactions, consents, forced operations, bonds an
     deadline: (await latestTimestamp()) + 3600n,
   };
   const domain = { name: 'MedRollupGateway', version: '1', chainId, verifyingContract: await gateway.getAddress() };
-  const orgSignature = await hospital.signTypedData(domain, ROUTING_TYPES, { ...req, insurer: insurer.address, nonce: await gateway.routingNonce(hospital.address) });
+  const orgSignature = await hospital.signTypedData(domain, ORGANISATION_ROUTING_TYPES, { ...req, insurer: insurer.address, nonce: await gateway.routingNonce(hospital.address) });
   const entered = (await (await gateway.connect(insurer).insurerEntry(req, records.root, records.getProof(0), orgSignature, { value: DEPOSIT })).wait())!;
   const bondId = (entered.logs.map((l) => gateway.interface.parseLog(l)).find((e) => e?.name === 'BondCreated')!.args.bondId as bigint);
   const claimRows = txRows.filter((r) => BigInt(r.batchIndex) === claimBatch);
