@@ -3,7 +3,8 @@
  * A patient sees its own account, consents and transactions. An institution sees a patient only
  * while it holds an unexpired consent of the needed scope in the live L2 state (the sequencer's),
  * so a revoke takes effect at once, not when its batch is finalized; it sees consents that name
- * it and transactions it made. When the sequencer cannot be asked, access is refused
+ * it and transactions it made. An institution that governance deactivated sees no patient data,
+ * even with a session issued before. When the sequencer cannot be asked, access is refused
  * (UNAVAILABLE), never granted from a possibly stale copy.
  */
 import { isRollupError } from '../sdk/rollupClient.js';
@@ -32,6 +33,17 @@ export async function consentAllows(ctx: Context, patient: number, grantee: numb
   return state.consents.some((c) => c.grantee === grantee && (c.scope & scope) === scope && c.expiry > now);
 }
 
+/** Sessions outlive a deactivation by up to their TTL: the registry is asked again per operation. */
+export async function assertActiveInstitution(ctx: Context, viewer: Viewer): Promise<void> {
+  const key = `active:${viewer.account}`;
+  let active = ctx.memo.get(key) as Promise<boolean> | undefined;
+  if (!active) {
+    active = ctx.services.store.institutionByAccount(viewer.account).then((row) => row?.active === true);
+    ctx.memo.set(key, active);
+  }
+  if (!(await active)) throw new ApiError('FORBIDDEN', `institution account ${viewer.account} is not active`);
+}
+
 /** Throws FORBIDDEN unless the viewer is the patient or an institution with a read consent. */
 export async function assertCanReadPatient(ctx: Context, patient: number): Promise<Viewer> {
   const viewer = requireViewer(ctx);
@@ -39,6 +51,7 @@ export async function assertCanReadPatient(ctx: Context, patient: number): Promi
     if (viewer.account === patient) return viewer;
     throw new ApiError('FORBIDDEN', 'patients see only their own data');
   }
+  await assertActiveInstitution(ctx, viewer);
   if (await consentAllows(ctx, patient, viewer.account)) return viewer;
   throw new ApiError('FORBIDDEN', `no active consent from patient ${patient} to account ${viewer.account}`);
 }

@@ -19,4 +19,10 @@ export interface Services {
 export interface Context {
   readonly viewer: Viewer | undefined;
   readonly services: Services;
+  /** Per-operation memo of lookups several resolvers repeat (e.g. whether the caller's institution is active). */
+  readonly memo: Map<string, Promise<unknown>>;
+}
+
+export function createContext(viewer: Viewer | undefined, services: Services): Context {
+  return { viewer, services, memo: new Map() };
 }

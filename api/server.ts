@@ -26,7 +26,7 @@ import type { ApiConfig } from '../sdk/config.js';
 import { RollupClient } from '../sdk/rollupClient.js';
 import { PipelineEvents } from '../prover/pipeline.js';
 import { bearer, Sessions, type Viewer } from './auth.js';
-import type { Context, Services } from './context.js';
+import { createContext, type Context, type Services } from './context.js';
 import { ApiError } from './errors.js';
 import { EventFeeds } from './events.js';
 import { IndexerStore } from './indexerStore.js';
@@ -171,7 +171,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       context: (ctx): Context => {
         // A session may end while its socket stays open: re-check on each operation.
         const viewer = ctx.extra.viewer && ctx.extra.viewer.expiresAt >= Date.now() / 1000 ? ctx.extra.viewer : undefined;
-        return { viewer, services };
+        return createContext(viewer, services);
       },
     },
     wss,
@@ -239,7 +239,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       res.locals.viewer = viewer;
       next();
     },
-    expressMiddleware(apollo, { context: async ({ res }) => ({ viewer: res.locals.viewer as Viewer | undefined, services }) }),
+    expressMiddleware(apollo, { context: async ({ res }) => createContext(res.locals.viewer as Viewer | undefined, services) }),
   );
 
   await new Promise<void>((resolve, reject) => {

@@ -26,7 +26,7 @@ import { loadConfig, type Config } from '../../sdk/config.js';
 import { RollupClient } from '../../sdk/rollupClient.js';
 import { launchChromium, screenshotDashboard } from '../helpers/browser.js';
 import { runScript, type ScriptProcess } from '../helpers/process.js';
-import { devnetEnv, registerInstitution, registerPatient } from '../helpers/stack.js';
+import { devnetEnv, devWallet, registerInstitution, registerPatient } from '../helpers/stack.js';
 
 interface Party {
   readonly name: string;
@@ -135,6 +135,8 @@ async function submit(from: Party, fields: Partial<TxRecord> & Pick<TxRecord, 'o
 }
 
 const now = () => BigInt(Math.floor(Date.now() / 1000));
+/** The settlement Gateway, signed by governance (the deployer key). */
+const gatewayOf = (): Gateway => Gateway__factory.connect(devnet.deployment.settlement.contracts.Gateway!, new Wallet(config.deployerKey, provider));
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'api-e2e-'));
@@ -147,14 +149,17 @@ beforeAll(async () => {
     BATCH_TIMEOUT_MS: '800',
     PROVE_WORKERS: '1',
     FORCED_POLL_MS: '300',
+    // Its own operator key: governance (the deployer) sends transactions while the node settles.
+    OPERATOR_KEY: devWallet(1).privateKey,
   });
   config = loadConfig(env);
   devnet = await startDevnet(config, { build: false, log: () => undefined });
   provider = new JsonRpcProvider(devnet.deployment.settlement.rpcUrl, undefined, { staticNetwork: true, pollingInterval: 100 });
   const governance = new Wallet(config.deployerKey, provider);
-  const gateway: Gateway = Gateway__factory.connect(devnet.deployment.settlement.contracts.Gateway!, governance);
+  const gateway = gatewayOf();
   P.account = await registerPatient(gateway, publicKeyOf(P.secret), governance.address);
   for (const [p, i] of [[H, 3], [H2, 5]] as const) p.account = await registerInstitution(gateway, i, 1, publicKeyOf(p.secret), `did:web:${i}.example`);
+  await (await gateway.setOperator(devWallet(1).address)).wait();
 
   sequencer = runScript('sequencer', 'scripts/sequencer.ts', env);
   await sequencer.waitFor(/\[sequencer\] running/, 90_000);
@@ -296,6 +301,24 @@ test('mutation, subscriptions and queries through chains -> Ponder -> API; conse
   const latest = await ok<{ batches: { edges: { node: { index: number } }[] } }>('{ batches(last: 1) { edges { node { index } } } }');
   expect(latest.batches.edges.map((e) => e.node.index)).toEqual([all.batches.totalCount - 1]);
   expect(codeOf(await gql('{ batches(first: 1, after: "bm9wZQ") { totalCount } }'))).toBe('BAD_USER_INPUT');
+
+  // Governance deactivates the other hospital: its live session sees no patient data, and it cannot sign in again.
+  await (await gatewayOf().setInstitutionActive(devWallet(5).address, false)).wait();
+  await until('the deactivation in the indexer', async () => {
+    const r = await gql('query($a: Int!) { patient(account: $a) { account } }', { a: P.account }, H2.token);
+    return r.errors?.[0]?.message.includes('not active') ? true : undefined;
+  }, 20_000);
+  const { challenge: c2 } = await ok<{ challenge: { chainId: number; rollup: string; account: number; nonce: string; expiresAt: number } }>(
+    'mutation($a: Int!) { challenge(account: $a) { chainId rollup account nonce expiresAt } }',
+    { a: H2.account },
+  );
+  const s2 = signChallenge(H2.secret, c2);
+  const again = await gql('mutation($a: Int!, $n: String!, $s: SignatureInput!) { signIn(account: $a, nonce: $n, signature: $s) { token } }', {
+    a: H2.account,
+    n: c2.nonce,
+    s: { r8x: s2.r8x.toString(), r8y: s2.r8y.toString(), s: s2.s.toString() },
+  });
+  expect(codeOf(again)).toBe('FORBIDDEN');
 
   // The receipt of the grant: finalized with its L1 block.
   const { receipt } = await ok<{ receipt: { status: string; batch: number; l1Block: number } }>('query($h: String!) { receipt(txHash: $h) { status batch l1Block } }', { h: grant.txHash });
