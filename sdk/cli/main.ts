@@ -16,6 +16,7 @@ import { csvToBundles, generateSyntheticCsv, validateJson } from '../fhir/index.
 import { readDeployment } from '../deployment.js';
 import { Scope } from '../../prover/codec.js';
 import { InstitutionSession, PatientSession, verifyIndexCid } from '../records.js';
+import { signInToApi } from '../apiClient.js';
 import { RollupClient } from '../rollupClient.js';
 import { openStorage, type BlockStorage } from '../storage.js';
 import { decryptKeystore, deriveKeys, encryptKeystore, generateSeed, readKeystore, writeKeystore, type DerivedKeys } from '../keys.js';
@@ -42,6 +43,7 @@ ${Object.entries(COMMANDS)
 Common options:
   --keystore <file>   the keystore (default $DATA_DIR/keys/default.json)
   --sequencer <url>   the sequencer (default http://SEQUENCER_HOST:SEQUENCER_PORT)
+  --api <url>         the GraphQL API, for session (default http://API_HOST:API_PORT/graphql)
 Environment: MEDROLLUP_PASSPHRASE (else asked on the terminal), DATA_DIR, DEPLOYMENT_FILE, DEBUG=1.`;
 
 function keystorePath(config: Config, given: string | undefined): string {
@@ -138,6 +140,22 @@ COMMANDS.account = {
     const url = `${sequencerUrl(config, values.sequencer)}/v1/accounts/${values.account}`;
     const res = await fetchJson(url);
     out(JSON.stringify(res, null, 2));
+  },
+};
+
+COMMANDS.session = {
+  summary: 'sign in to the GraphQL API with the account key; prints a session token (a credential: keep it private)',
+  async run(args, { config, out, progress }) {
+    const { values } = parseArgs({ args, options: { keystore: { type: 'string' }, account: { type: 'string' }, api: { type: 'string' } }, strict: true });
+    const keystore = keystorePath(config, values.keystore);
+    const account = values.account !== undefined ? Number(values.account) : readState(keystore).account;
+    if (account === undefined || !Number.isSafeInteger(account) || account < 0) throw new UsageError('--account <index> is required (or register first: it is remembered next to the keystore)');
+    const keys = await unlock(config, values.keystore);
+    const url = (values.api ?? `http://${config.api.host}:${config.api.port}/graphql`).replace(/\/$/, '');
+    progress(`signing in to ${url} as account ${account} ...`);
+    const session = await signInToApi(url, account, keys.signingSecret);
+    progress(`${session.role} account ${session.account}, valid until ${new Date(session.expiresAt * 1000).toISOString()}; send it as "Authorization: Bearer <token>"`);
+    out(session.token);
   },
 };
 

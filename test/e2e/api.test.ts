@@ -22,6 +22,7 @@ import { startDevnet, type Devnet } from '../../scripts/devnet.js';
 import { startIndexer, type IndexerProcess } from '../../scripts/indexer.js';
 import { startRedis, type RedisServer } from '../../scripts/redis.js';
 import { signChallenge } from '../../sdk/apiAuth.js';
+import { signInToApi } from '../../sdk/apiClient.js';
 import { loadConfig, type Config } from '../../sdk/config.js';
 import { RollupClient } from '../../sdk/rollupClient.js';
 import { launchChromium, screenshotDashboard } from '../helpers/browser.js';
@@ -108,17 +109,11 @@ async function until<T>(what: string, check: () => T | undefined | Promise<T | u
   }
 }
 
+/** Through the SDK's client (sdk/apiClient.ts), as a service would. */
 async function signIn(p: Party): Promise<string> {
-  const { challenge } = await ok<{ challenge: { chainId: number; rollup: string; account: number; nonce: string; expiresAt: number } }>(
-    'mutation($a: Int!) { challenge(account: $a) { chainId rollup account nonce expiresAt } }',
-    { a: p.account },
-  );
-  const sig = signChallenge(p.secret, challenge);
-  const { signIn: s } = await ok<{ signIn: { token: string; role: string } }>(
-    'mutation($a: Int!, $n: String!, $s: SignatureInput!) { signIn(account: $a, nonce: $n, signature: $s) { token role } }',
-    { a: p.account, n: challenge.nonce, s: { r8x: sig.r8x.toString(), r8y: sig.r8y.toString(), s: sig.s.toString() } },
-  );
-  return s.token;
+  const session = await signInToApi(api.url, p.account, p.secret);
+  expect(session.account).toBe(p.account);
+  return session.token;
 }
 
 function sign(from: Party, fields: Partial<TxRecord> & Pick<TxRecord, 'op'>): SignedTx {
