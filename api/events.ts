@@ -1,7 +1,7 @@
 /**
  * The feeds behind the subscriptions, in one pub/sub (type-graphql's, from @graphql-yoga):
  *
- *   BullMQ QueueEvents (Redis) --PipelineEvents--> BATCH   sequenced, proving, proven, submitted, failed
+ *   BullMQ QueueEvents (Redis) --PipelineEvents--> BATCH   sequenced, proving, proven, submitted, finalized, failed
  *   Ponder live query (batches)  -----------------> BATCH   finalized (the indexed BatchFinalized)
  *   Ponder live query (consents) -----------------> CONSENT a consent row changed (grant, revoke, forced revoke)
  *   Ponder live query (transactions, Access) -----> ACCESS  an access was finalized
@@ -9,8 +9,9 @@
  * FINALIZED comes from both sources, each naming itself: the settlement worker's receipt (first,
  * when the API runs next to the pipeline) and the indexed chain event (with the batch's tx count
  * and root; what any API replica sees). Clients that want one per batch filter on `source`.
- * Rows present when a live query first answers are history, not news: they seed the seen-sets
- * and are not published.
+ * The first result of each live query (a snapshot taken when it connects) is history, not news:
+ * it seeds the seen-sets and is not published; after a reconnect the snapshot is diffed like any
+ * update, so what changed while the indexer was away is published then.
  */
 import { createPubSub } from '@graphql-yoga/subscription';
 import type { PipelineEvent, PipelineEvents } from '../prover/pipeline.js';
