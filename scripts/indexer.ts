@@ -26,13 +26,13 @@ export async function startIndexer(config: Config, log: (line: string) => void, 
   // ponder's exports hide package.json and its bin (import only): find them from its ESM entry.
   const entry = fileURLToPath(import.meta.resolve('ponder'));
   const bin = join(entry.slice(0, entry.lastIndexOf(`${sep}dist${sep}`)), 'dist', 'esm', 'bin', 'ponder.js');
-  const { port, schema } = config.indexer;
+  const { host, port, schema } = config.indexer;
   const env = { ...process.env, PONDER_TELEMETRY_DISABLED: 'true', DATA_DIR: config.dataDir, DEPLOYMENT_FILE: config.deploymentFile };
   const proc = spawnManaged({
     name: 'indexer',
     what: 'ponder',
     binary: process.execPath,
-    args: [bin, '--log-level', 'warn', 'start', '--root', '.', '--schema', schema, '--port', String(port)],
+    args: [bin, '--log-level', 'warn', 'start', '--root', '.', '--schema', schema, '--hostname', host, '--port', String(port)],
     cwd: join(ROOT, 'indexer'),
     env,
     stopSignal: 'SIGTERM',

@@ -40,7 +40,7 @@ export interface Config {
   /** Where encrypted records are stored (sdk/storage.ts). */
   readonly ipfs: IpfsConfig;
   /** The Ponder indexer that npm start runs (indexer/). */
-  readonly indexer: { readonly port: number; readonly schema: string; readonly url: string };
+  readonly indexer: { readonly host: string; readonly port: number; readonly schema: string; readonly url: string };
   /** The GraphQL API and dashboard (api/). */
   readonly api: ApiConfig;
 }
@@ -166,6 +166,7 @@ function chain(env: Env, prefix: string, name: string, chainId: number, port: nu
  * - IPFS_API_URL [unset]                     Kubo RPC API for record storage; unset = embedded Helia (no networking)
  * - IPFS_DIR [$DATA_DIR/ipfs]                the embedded node's block and data store
  * - INDEXER_PORT [42069], INDEXER_SCHEMA [medrollup]   Ponder's HTTP port and database schema
+ * - INDEXER_HOST [127.0.0.1]               interface Ponder listens on (internal: no access control of its own)
  * - INDEXER_URL [http://127.0.0.1:$INDEXER_PORT]      where the API reads the indexer
  * - API_HOST [127.0.0.1], API_PORT [4000]   GraphQL (HTTP and graphql-ws) and the dashboard
  * - API_TOKEN_SECRET [random per process]   HMAC key of session tokens (set it to keep sessions across restarts)
@@ -202,7 +203,7 @@ function indexer(env: Env): Config['indexer'] {
   const port = int(env, 'INDEXER_PORT', 42_069, 1, 65_535);
   const url = str(env, 'INDEXER_URL', `http://127.0.0.1:${port}`).replace(/\/+$/, '');
   if (!(/^https?:\/\//.test(url) && URL.canParse(url))) throw new ConfigError(`INDEXER_URL must be an http:// or https:// URL, got "${url}"`);
-  return { port, schema: schemaName(env), url };
+  return { host: str(env, 'INDEXER_HOST', '127.0.0.1'), port, schema: schemaName(env), url };
 }
 
 function api(env: Env): ApiConfig {
