@@ -182,8 +182,8 @@ export class IndexerStore {
           current = undefined;
           if (stopped) return;
           failures++;
-          // Ponder's first 503s while it gets ready are expected; report from the third on.
-          if (failures >= 3) onError(new Error(`${what}: ${err.message}`));
+          // Ponder's first 503s while it gets ready are expected: report the third, then every minute or so.
+          if (failures === 3 || (failures > 3 && failures % 12 === 0)) onError(new Error(`${what}: ${err.message} (${failures} tries)`));
           timer = setTimeout(connect, Math.min(250 * 2 ** Math.min(failures, 5), 5_000));
         },
       );
