@@ -89,31 +89,36 @@ export class IndexerStore {
     return this.run('batch', async () => (await this.client.db.select().from(t).where(and(eq(t.chainId, this.chainId), eq(t.batchIndex, index))).limit(1))[0]);
   }
 
+  /** Finalized batches of this chain. */
+  batchCount(): Promise<number> {
+    const t = schema.batch;
+    return this.run('batch count', async () => Number((await this.client.db.select({ total: count() }).from(t).where(eq(t.chainId, this.chainId)))[0]?.total ?? 0));
+  }
+
   async batchPage(args: BatchPageArgs): Promise<BatchPage> {
     const t = schema.batch;
     const onChain = eq(t.chainId, this.chainId);
-    return this.run('batches', async () => {
-      const [{ total } = { total: 0 }] = await this.client.db.select({ total: count() }).from(t).where(onChain);
-      if (args.last !== undefined || args.before !== undefined) {
-        const n = args.last ?? 20;
-        const rows = await this.client.db
-          .select()
-          .from(t)
-          .where(args.before === undefined ? onChain : and(onChain, lt(t.batchIndex, args.before)))
-          .orderBy(desc(t.batchIndex))
-          .limit(n + 1);
-        const page = rows.slice(0, n).reverse();
-        return { rows: page, hasPrevious: rows.length > n, hasNext: args.before !== undefined, totalCount: Number(total) };
-      }
-      const n = args.first ?? 20;
-      const rows = await this.client.db
-        .select()
-        .from(t)
-        .where(args.after === undefined ? onChain : and(onChain, gt(t.batchIndex, args.after)))
-        .orderBy(asc(t.batchIndex))
-        .limit(n + 1);
-      return { rows: rows.slice(0, n), hasNext: rows.length > n, hasPrevious: args.after !== undefined, totalCount: Number(total) };
-    });
+    const backward = args.last !== undefined || args.before !== undefined;
+    const n = (backward ? args.last : args.first) ?? 20;
+    // One more row than asked says whether there is a further page; the count runs alongside.
+    const page = this.run('batches', () =>
+      backward
+        ? this.client.db
+            .select()
+            .from(t)
+            .where(args.before === undefined ? onChain : and(onChain, lt(t.batchIndex, args.before)))
+            .orderBy(desc(t.batchIndex))
+            .limit(n + 1)
+        : this.client.db
+            .select()
+            .from(t)
+            .where(args.after === undefined ? onChain : and(onChain, gt(t.batchIndex, args.after)))
+            .orderBy(asc(t.batchIndex))
+            .limit(n + 1),
+    );
+    const [rows, totalCount] = await Promise.all([page, this.batchCount()]);
+    if (backward) return { rows: rows.slice(0, n).reverse(), hasPrevious: rows.length > n, hasNext: args.before !== undefined, totalCount };
+    return { rows: rows.slice(0, n), hasNext: rows.length > n, hasPrevious: args.after !== undefined, totalCount };
   }
 
   /** Consents as indexed from finalized batches; either side may be given. */
