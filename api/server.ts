@@ -150,12 +150,20 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       schema,
       validate: (s, doc) => validate(s, doc, [...specifiedRules, ...armorRules]),
       onConnect: (ctx) => {
+        let viewer: Viewer | undefined;
         try {
-          ctx.extra.viewer = sessions.verify(typeof ctx.connectionParams?.token === 'string' ? ctx.connectionParams.token : undefined);
-          return true;
+          viewer = sessions.verify(typeof ctx.connectionParams?.token === 'string' ? ctx.connectionParams.token : undefined);
         } catch {
           return false; // graphql-ws closes with 4403 Forbidden
         }
+        ctx.extra.viewer = viewer;
+        if (viewer) {
+          // Running subscriptions end with the session: the client reconnects with a fresh token.
+          const timer = setTimeout(() => ctx.extra.socket.close(4401, 'session expired'), Math.max(0, viewer.expiresAt * 1000 - Date.now()));
+          timer.unref();
+          ctx.extra.socket.once('close', () => clearTimeout(timer));
+        }
+        return true;
       },
       onSubscribe: async (ctx, _id, payload) => {
         try {

@@ -337,6 +337,17 @@ test('depth and cost limits, rate limits and persisted-only mode refuse with cod
   await until('the refused aliased subscription', () => (manyAliases.errors.length > 0 ? true : undefined), 5_000);
   expect(JSON.stringify(manyAliases.errors)).toMatch(/alias/i);
 
+  // A subscription ends with its session: the socket closes (4401) when the token expires.
+  const short = await startApiFor({ ...config, api: { ...config.api, tokenTtlSeconds: 2 } }, devnet.deployment, undefined, () => undefined);
+  extraApis.push(short);
+  const shortToken = (await signInToApi(short.url, P.account, P.secret)).token;
+  const closed = new Promise<number>((resolve) => {
+    const c = createClient({ url: short.wsUrl, webSocketImpl: WebSocket, connectionParams: { token: shortToken }, lazy: false, retryAttempts: 0, on: { closed: (e) => resolve((e as { code: number }).code) } });
+    clients.push(c);
+    c.subscribe({ query: 'subscription($p: Int!) { consentChanged(patient: $p) { slot } }', variables: { p: P.account } }, { next: () => undefined, error: () => undefined, complete: () => undefined });
+  });
+  expect(await closed).toBe(4401);
+
   const base = { ...config, api: { ...config.api, rateLimitPerMinute: 3 } };
   const limited = await startApiFor(base, devnet.deployment, undefined, () => undefined);
   extraApis.push(limited);
@@ -375,4 +386,4 @@ test('the dashboard shows a live batch (headless Chromium over graphql-ws)', asy
   } finally {
     await browser.close();
   }
-}, 300_000);
+}, 600_000);
