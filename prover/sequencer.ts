@@ -34,6 +34,7 @@ import { encodeTxRecord, type ForcedOp } from './codec.js';
 import { PROFILES, type CircuitProfile, type ProfileName } from './profiles.js';
 import type { PublicKey, SignedTx } from './signing.js';
 import { ForcedOpError, RollupState, TxRejected, type Account, type TxCheckOptions } from './state.js';
+import { LogLock } from './logLock.js';
 import { Wal, WalError, type BatchOpening } from './wal.js';
 
 export type SequencerErrorCode = 'CLOSED' | 'FORCED_OUT_OF_ORDER' | 'FORCED_OP_FAILED' | 'RECOVERY_MISMATCH';
@@ -163,6 +164,8 @@ export class Sequencer extends EventEmitter<SequencerEvents> {
   /** The batches closed before this instance started, reconstructed by recovery. */
   readonly recovered: readonly ClosedBatch[];
   private readonly retainStatesFrom: number;
+  /** One writer per log (prover/logLock.ts). */
+  private readonly lock: LogLock;
 
   /** Opens (or creates) the log and recovers; prefer Sequencer.open. */
   constructor(options: SequencerOptions) {
@@ -173,11 +176,18 @@ export class Sequencer extends EventEmitter<SequencerEvents> {
     this.priority = options.priority ?? (() => false);
     this.retainStatesFrom = options.retainStatesFrom ?? Number.POSITIVE_INFINITY;
     this.state = new RollupState(this.profile);
-    this.wal = Wal.open(options.walPath, this.profile);
+    this.lock = LogLock.acquire(options.walPath);
+    try {
+      this.wal = Wal.open(options.walPath, this.profile);
+    } catch (err) {
+      this.lock.release();
+      throw err;
+    }
     try {
       this.recovered = this.recover();
     } catch (err) {
       this.wal.close();
+      this.lock.release();
       throw err;
     }
   }
@@ -312,6 +322,7 @@ export class Sequencer extends EventEmitter<SequencerEvents> {
       this.stopTimer();
       this.closed = true;
       this.wal.close();
+      this.lock.release();
     }
   }
 
@@ -324,6 +335,7 @@ export class Sequencer extends EventEmitter<SequencerEvents> {
     this.stopTimer();
     this.closed = true;
     this.wal.close();
+    this.lock.release();
   }
 
   // -------------------------------------------------------------------------------------------

@@ -291,14 +291,14 @@ describe('Sequencer', () => {
     const openA = a.openBatch;
     expect(openA).toMatchObject({ index: 4, timestamp: T + 7n });
 
-    // Crash: no close(), no flush(); a new instance opens the same log.
+    // Crash: no close(), no flush(): the log is let go as a dead process would; a new instance opens it.
+    a.detach();
     clock = T + 50n;
     const { seq: b, events: eventsB } = await openSeq();
     expect(b.root).toBe(rootA);
     expect(b.openBatch).toEqual(openA);
     expect(b.lastForcedQueueIndex).toBe(3);
     expect(b.recovered).toEqual(eventsA.map(({ before: _before, ...rest }) => rest));
-    a.detach();
 
     // Continue: the open batch keeps its timestamp; the deferred forced op opens batch 5.
     const r = b.submit(sign(b, { op: TxOp.Access, actor: HOSPITAL, target: PATIENT, slot: 0, payload: 1n }));
