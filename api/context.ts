@@ -4,8 +4,10 @@
  */
 import type { RollupClient } from '../sdk/rollupClient.js';
 import type { Sessions, Viewer } from './auth.js';
+import type { Shared } from './cache.js';
 import type { EventFeeds } from './events.js';
 import type { IndexerStore } from './indexerStore.js';
+import type { SystemStats } from './types.js';
 
 export interface Services {
   readonly store: IndexerStore;
@@ -14,6 +16,8 @@ export interface Services {
   readonly feeds: EventFeeds;
   readonly chainId: number;
   readonly rollup: string;
+  /** The dashboard figures, shared by all callers for a second. */
+  readonly stats: Shared<SystemStats>;
 }
 
 export interface Context {

@@ -28,8 +28,10 @@ import { PipelineEvents } from '../prover/pipeline.js';
 import { bearer, Sessions, type Viewer } from './auth.js';
 import { createContext, type Context, type Services } from './context.js';
 import { ApiError } from './errors.js';
+import { Shared } from './cache.js';
 import { EventFeeds } from './events.js';
 import { IndexerStore } from './indexerStore.js';
+import { computeStats } from './resolvers/system.js';
 import { buildApiSchema } from './schema.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -107,7 +109,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   });
   const feeds = new EventFeeds(log);
   const schema = await buildApiSchema(feeds.hub);
-  const services: Services = { store, sequencer: new RollupClient(opts.sequencerUrl, { requestTimeoutMs: 5_000 }), sessions, feeds, chainId: opts.chainId, rollup: opts.rollup };
+  const sequencer = new RollupClient(opts.sequencerUrl, { requestTimeoutMs: 5_000 });
+  const stats = new Shared(1_000, () => computeStats({ store, sequencer, feeds }));
+  const services: Services = { store, sequencer, sessions, feeds, chainId: opts.chainId, rollup: opts.rollup, stats };
 
   let pipelineEvents: PipelineEvents | undefined;
   if (opts.pipeline) {

@@ -1,6 +1,6 @@
 import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
 import { Arg, Ctx, Query, Resolver } from 'type-graphql';
-import type { Context } from '../context.js';
+import type { Context, Services } from '../context.js';
 import { ApiError } from '../errors.js';
 import type { QueueCounts} from '../types.js';
 import { ProvenanceAnchor, ProvenanceCheck, ProvenanceLeafInput, SystemStats } from '../types.js';
@@ -19,32 +19,37 @@ const queueCounts = (c: Readonly<Record<string, number>>): QueueCounts => ({
   delayed: c.delayed ?? 0,
 });
 
+/** What `stats` answers; computed through Services.stats (api/cache.ts) so that polling dashboards share it. */
+export async function computeStats(services: Pick<Services, 'store' | 'sequencer' | 'feeds'>): Promise<SystemStats> {
+  const { store, sequencer, feeds } = services;
+  const [finalized, health, pipeline, indexerReady] = await Promise.all([
+    store.batchCount().catch(() => undefined),
+    sequencer.health().catch(() => undefined),
+    sequencer.pipeline().catch(() => undefined),
+    store.ready(),
+  ]);
+  const since = Date.now() - THROUGHPUT_WINDOW_MS;
+  const recent = feeds.recentFinalized.filter((b) => b.at >= since);
+  const txs = recent.reduce((sum, b) => sum + b.txCount, 0);
+  const spanMs = recent.length > 0 ? Math.max(1_000, Date.now() - Math.min(...recent.map((b) => b.at))) : THROUGHPUT_WINDOW_MS;
+  return {
+    finalizedBatches: finalized ?? 0,
+    openBatch: health?.openBatch?.index ?? null,
+    openBatchTxs: health?.openBatch?.txs ?? 0,
+    stateRoot: health ? health.root.toString() : null,
+    throughput: txs / (spanMs / 1000),
+    proveQueue: pipeline ? queueCounts(pipeline.prove) : null,
+    settleQueue: pipeline ? queueCounts(pipeline.settle) : null,
+    indexerReady,
+    sequencerReachable: health !== undefined,
+  };
+}
+
 @Resolver()
 export class SystemResolver {
-  @Query(() => SystemStats, { description: 'Live figures for dashboards: open batch, queues, throughput. Public.' })
-  async stats(@Ctx() ctx: Context): Promise<SystemStats> {
-    const { store, sequencer, feeds } = ctx.services;
-    const [finalized, health, pipeline, indexerReady] = await Promise.all([
-      store.batchCount().catch(() => undefined),
-      sequencer.health().catch(() => undefined),
-      sequencer.pipeline().catch(() => undefined),
-      store.ready(),
-    ]);
-    const since = Date.now() - THROUGHPUT_WINDOW_MS;
-    const recent = feeds.recentFinalized.filter((b) => b.at >= since);
-    const txs = recent.reduce((sum, b) => sum + b.txCount, 0);
-    const spanMs = recent.length > 0 ? Math.max(1_000, Date.now() - Math.min(...recent.map((b) => b.at))) : THROUGHPUT_WINDOW_MS;
-    return {
-      finalizedBatches: finalized ?? 0,
-      openBatch: health?.openBatch?.index ?? null,
-      openBatchTxs: health?.openBatch?.txs ?? 0,
-      stateRoot: health ? health.root.toString() : null,
-      throughput: txs / (spanMs / 1000),
-      proveQueue: pipeline ? queueCounts(pipeline.prove) : null,
-      settleQueue: pipeline ? queueCounts(pipeline.settle) : null,
-      indexerReady,
-      sequencerReachable: health !== undefined,
-    };
+  @Query(() => SystemStats, { description: 'Live figures for dashboards: open batch, queues, throughput. Public; the same figures for every caller within a second.' })
+  stats(@Ctx() ctx: Context): Promise<SystemStats> {
+    return ctx.services.stats.get();
   }
 
   @Query(() => ProvenanceAnchor, { nullable: true, description: 'The anchor of a provenance root, null when never anchored. Public.' })
