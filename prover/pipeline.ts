@@ -473,9 +473,9 @@ export interface PipelineEvent {
 
 /**
  * The pipeline's progress from BullMQ's QueueEvents (a Redis stream, so it sees the jobs of
- * every process): 'sequenced' when a closed batch is enqueued for proving, 'proving' when a prove job starts, 'proven' when it completes, 'submitted' when
- * the settlement transaction is sent, 'finalized' when it is mined (with the L1 block), 'failed'
- * for a job that failed for good. Listen with on(), or iterate (`for await`) until close().
+ * every process): 'sequenced' when a closed batch is enqueued for proving, 'proving' when a prove
+ * job starts, 'proven' when it completes, 'submitted' when the settlement transaction is sent,
+ * 'finalized' when it is mined (with the L1 block), 'failed' for a job that failed for good. Listen with on(), or iterate (`for await`) until close().
  */
 export class PipelineEvents {
   private readonly emitter = new EventEmitter<{ event: [PipelineEvent]; close: [] }>();
