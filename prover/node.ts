@@ -159,6 +159,7 @@ export class RollupNode {
         batchTimeoutMs: config.rollup.batchTimeoutMs,
         priority: (tx) => priorityOps.has(tx.record.op),
         retainStatesFrom: settled,
+        log,
       });
       cleanup.push(() => sequencer.detach());
       const closedCount = sequencer.recovered.length;

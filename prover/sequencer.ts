@@ -64,6 +64,8 @@ export interface SequencerOptions {
    * so they can be proved again: pass the number of batches already settled on L1. Default: none.
    */
   readonly retainStatesFrom?: number;
+  /** Notes worth an operator's eye (a stale log lock taken over). */
+  readonly log?: (line: string) => void;
 }
 
 export interface SoftReceipt {
@@ -176,7 +178,7 @@ export class Sequencer extends EventEmitter<SequencerEvents> {
     this.priority = options.priority ?? (() => false);
     this.retainStatesFrom = options.retainStatesFrom ?? Number.POSITIVE_INFINITY;
     this.state = new RollupState(this.profile);
-    this.lock = LogLock.acquire(options.walPath);
+    this.lock = LogLock.acquire(options.walPath, options.log);
     try {
       this.wal = Wal.open(options.walPath, this.profile);
     } catch (err) {
