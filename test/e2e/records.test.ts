@@ -28,32 +28,8 @@ import { RollupClient, RollupError, type SoftReceipt } from '../../sdk/rollupCli
 import { openEmbeddedStorage, type EmbeddedStorage } from '../../sdk/storage/embedded.js';
 import { runScript, type ScriptProcess } from '../helpers/process.js';
 import { devnetEnv, registerInstitution, registerPatient } from '../helpers/stack.js';
+import { labBundle, PLAINTEXT_MARKERS } from '../helpers/fhir.js';
 
-const FAMILY = 'Zyxwolski-Okonkwo';
-const GIVEN = 'Quentinabelle';
-const MARKER = 'Haemoglobin marker XQZ-7781';
-
-function bundle(value: number): Record<string, unknown> {
-  return {
-    resourceType: 'Bundle',
-    type: 'collection',
-    entry: [
-      { fullUrl: 'urn:uuid:0b8e9a3c-6a51-4f4e-9d3c-1f2a3b4c5d6e', resource: { resourceType: 'Patient', id: 'p1', name: [{ family: FAMILY, given: [GIVEN] }], gender: 'female', birthDate: '1980-04-12' } },
-      {
-        fullUrl: 'urn:uuid:1c9f0b4d-7b62-4a5f-8e4d-2a3b4c5d6e7f',
-        resource: {
-          resourceType: 'Observation',
-          id: 'o1',
-          status: 'final',
-          code: { coding: [{ system: 'http://loinc.org', code: '718-7', display: 'Hemoglobin' }], text: MARKER },
-          subject: { reference: 'urn:uuid:0b8e9a3c-6a51-4f4e-9d3c-1f2a3b4c5d6e' },
-          effectiveDateTime: '2024-01-02T10:00:00Z',
-          valueQuantity: { value, unit: 'g/dL', system: 'http://unitsofmeasure.org', code: 'g/dL' },
-        },
-      },
-    ],
-  };
-}
 
 interface Party {
   readonly name: string;
@@ -142,7 +118,7 @@ it('upload, grant, read, revoke, unreadable later version, claim, history; no pl
   const key: SoftReceipt[] = [];
 
   // The patient uploads a FHIR Bundle and grants the hospital (Read) and the insurer (Claim).
-  const v1 = await patient.upload(bundle(13.2), { recordId: 'labs-2024' });
+  const v1 = await patient.upload(labBundle(13.2), { recordId: 'labs-2024' });
   key.push(v1.tx);
   const grant = await patient.grant({ account: H.account, x25519Public: H.keys.boxPublic }, Scope.Read, expiry);
   key.push(grant.grantTx);
@@ -150,12 +126,12 @@ it('upload, grant, read, revoke, unreadable later version, claim, history; no pl
 
   // The hospital reads and decrypts version 1; the access is a transaction.
   const read = await hospital.access(P.account, patient.indexCid!, 'labs-2024');
-  expect([read.version, read.resource]).toEqual([1, bundle(13.2)]);
+  expect([read.version, read.resource]).toEqual([1, labBundle(13.2)]);
   key.push(read.tx);
 
   // The patient revokes; version 2 is written after that.
   key.push((await patient.revoke(H.account)).revokeTx);
-  const v2 = await patient.update('labs-2024', bundle(9.1));
+  const v2 = await patient.update('labs-2024', labBundle(9.1));
   key.push(v2.tx);
   expect((await rollup.account(P.account)).indexHash).toBe(indexHash(v2.indexCid));
 
@@ -185,13 +161,13 @@ it('upload, grant, read, revoke, unreadable later version, claim, history; no pl
     ['labs-2024', 1],
     ['labs-2024', 2],
   ]);
-  expect((await patient.read('labs-2024', 1)).resource).toEqual(bundle(13.2));
-  expect((await patient.read('labs-2024', 2)).resource).toEqual(bundle(9.1));
+  expect((await patient.read('labs-2024', 1)).resource).toEqual(labBundle(13.2));
+  expect((await patient.read('labs-2024', 2)).resource).toEqual(labBundle(9.1));
 
   // No plaintext in any file of the IPFS store.
   const files = filesUnder(join(dir, 'ipfs'));
   expect(files.length).toBeGreaterThan(5);
-  const plain = [FAMILY, GIVEN, MARKER, JSON.stringify(bundle(13.2)), JSON.stringify(bundle(9.1))];
+  const plain = [...PLAINTEXT_MARKERS, JSON.stringify(labBundle(13.2)), JSON.stringify(labBundle(9.1))];
   for (const f of files) {
     const text = readFileSync(f).toString('latin1');
     for (const p of plain) expect({ file: f, found: text.includes(p) }).toEqual({ file: f, found: false });

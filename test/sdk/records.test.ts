@@ -17,35 +17,12 @@ import { indexHash, type PatientIndex } from '../../sdk/patientIndex.js';
 import { InstitutionSession, openRecordVersion, PatientSession, RecordsError, recordReference } from '../../sdk/records.js';
 import { RollupClient, RollupError } from '../../sdk/rollupClient.js';
 import { openEmbeddedStorage, type EmbeddedStorage } from '../../sdk/storage/embedded.js';
+import { labBundle, PLAINTEXT_MARKERS } from '../helpers/fhir.js';
 
 const PATIENT = 1;
 const HOSPITAL = 2;
 const INSURER = 3;
 const keys = new Map<number, DerivedKeys>([PATIENT, HOSPITAL, INSURER].map((a) => [a, deriveKeys(generateSeed())]));
-const FAMILY = 'Zyxwolski';
-const MARKER = 'Haemoglobin marker XQZ';
-
-function bundle(value: number): Record<string, unknown> {
-  return {
-    resourceType: 'Bundle',
-    type: 'collection',
-    entry: [
-      { fullUrl: 'urn:uuid:0b8e9a3c-6a51-4f4e-9d3c-1f2a3b4c5d6e', resource: { resourceType: 'Patient', id: 'p1', name: [{ family: FAMILY, given: ['Quentina'] }], gender: 'female', birthDate: '1980-04-12' } },
-      {
-        fullUrl: 'urn:uuid:1c9f0b4d-7b62-4a5f-8e4d-2a3b4c5d6e7f',
-        resource: {
-          resourceType: 'Observation',
-          id: 'o1',
-          status: 'final',
-          code: { coding: [{ system: 'http://loinc.org', code: '718-7', display: 'Hemoglobin' }], text: MARKER },
-          subject: { reference: 'urn:uuid:0b8e9a3c-6a51-4f4e-9d3c-1f2a3b4c5d6e' },
-          effectiveDateTime: '2024-01-02T10:00:00Z',
-          valueQuantity: { value, unit: 'g/dL', system: 'http://unitsofmeasure.org', code: 'g/dL' },
-        },
-      },
-    ],
-  };
-}
 
 let dir: string;
 let seq: Sequencer;
@@ -103,7 +80,7 @@ function filesUnder(root: string): string[] {
 describe('patient and institution flows', () => {
   it('upload, grant, access, revoke, update, claim: the revoked hospital cannot read a later version', async () => {
     const patient = await PatientSession.open(session(PATIENT));
-    const v1 = await patient.upload(bundle(13.2), { recordId: 'labs-2024' });
+    const v1 = await patient.upload(labBundle(13.2), { recordId: 'labs-2024' });
     expect(v1).toMatchObject({ recordId: 'labs-2024', version: 1 });
     expect((await rollup.account(PATIENT)).indexHash).toBe(indexHash(v1.indexCid));
 
@@ -119,7 +96,7 @@ describe('patient and institution flows', () => {
     const nonceBefore = (await rollup.account(HOSPITAL)).nonce;
     const read = await hospital().access(PATIENT, patient.indexCid!, 'labs-2024');
     expect(read.version).toBe(1);
-    expect(read.resource).toEqual(bundle(13.2));
+    expect(read.resource).toEqual(labBundle(13.2));
     expect((await rollup.account(HOSPITAL)).nonce).toBe(nonceBefore + 1n);
     expect(seq.locate(read.tx.txHash)).toBeDefined();
 
@@ -128,7 +105,7 @@ describe('patient and institution flows', () => {
     await expect(openRecordVersion(storage, patient.index!, 'labs-2024', 1, { account: INSURER, boxSecret: keys.get(INSURER)!.boxSecret })).rejects.toMatchObject({ code: 'NO_KEY' });
 
     await patient.revoke(HOSPITAL);
-    const v2 = await patient.update('labs-2024', bundle(9.1));
+    const v2 = await patient.update('labs-2024', labBundle(9.1));
     expect(v2.version).toBe(2);
 
     // The sequencer refuses the revoked hospital's Access before anything is decrypted...
@@ -144,8 +121,8 @@ describe('patient and institution flows', () => {
     expect(seq.locate(claim.tx.txHash)).toBeDefined();
 
     // The patient reads both versions back; the history shows every index version and record version.
-    expect((await patient.read('labs-2024')).resource).toEqual(bundle(9.1));
-    expect((await patient.read('labs-2024', 1)).resource).toEqual(bundle(13.2));
+    expect((await patient.read('labs-2024')).resource).toEqual(labBundle(9.1));
+    expect((await patient.read('labs-2024', 1)).resource).toEqual(labBundle(13.2));
     const hist = await patient.history();
     expect(hist.map((h) => h.index.seq)).toEqual([4, 3, 2, 1, 0]);
     expect(hist.at(-1)!.index.records.map((r) => r.version)).toEqual([1]);
@@ -165,7 +142,7 @@ describe('patient and institution flows', () => {
     // No plaintext anywhere in the blockstore.
     const files = filesUnder(join(dir, 'ipfs'));
     expect(files.length).toBeGreaterThan(5);
-    const plain = [FAMILY, MARKER, 'Quentina', JSON.stringify(bundle(13.2)), JSON.stringify(bundle(9.1))];
+    const plain = [...PLAINTEXT_MARKERS, JSON.stringify(labBundle(13.2)), JSON.stringify(labBundle(9.1))];
     for (const f of files) {
       const text = readFileSync(f).toString('latin1');
       for (const p of plain) expect(text.includes(p)).toBe(false);
@@ -184,7 +161,7 @@ describe('patient and institution flows', () => {
 
   it('refuses a wrong index CID, a tampered envelope and content that does not match its hash', async () => {
     const patient = await PatientSession.open(session(PATIENT));
-    const v1 = await patient.upload(bundle(13.2), { recordId: 'r' });
+    const v1 = await patient.upload(labBundle(13.2), { recordId: 'r' });
     await patient.grant(grantee(HOSPITAL), Scope.Read, expiry());
     const h = hospital();
 
@@ -232,7 +209,7 @@ describe('RollupClient', () => {
     expect(h.nextForcedIndex).toBe(3);
 
     const patient = await PatientSession.open(session(PATIENT));
-    const v1 = await patient.upload(bundle(1));
+    const v1 = await patient.upload(labBundle(1));
     expect((await rollup.receipt(v1.tx.txHash))?.status).toBe('soft');
     const timeout = await rejection(rollup.waitFinal(v1.tx.txHash, 200), RollupError);
     expect(timeout.code).toBe('TIMEOUT');
