@@ -21,13 +21,21 @@ export class IndexerError extends Error {
   override readonly name = 'IndexerError';
 }
 
+export interface StartIndexerOptions {
+  /** How long to wait for /ready (default 120 s). */
+  readonly timeoutMs?: number;
+  /** Added to the child's environment (tests: a faster INDEXER_POLLING_MS, no DATABASE_URL). */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
 /** Starts `ponder start` and waits for /ready (Ponder answers 503 until its backfill is done). */
-export async function startIndexer(config: Config, log: (line: string) => void, timeoutMs = 120_000): Promise<IndexerProcess> {
+export async function startIndexer(config: Config, log: (line: string) => void, options: StartIndexerOptions = {}): Promise<IndexerProcess> {
+  const timeoutMs = options.timeoutMs ?? 120_000;
   // ponder's exports hide package.json and its bin (import only): find them from its ESM entry.
   const entry = fileURLToPath(import.meta.resolve('ponder'));
   const bin = join(entry.slice(0, entry.lastIndexOf(`${sep}dist${sep}`)), 'dist', 'esm', 'bin', 'ponder.js');
   const { host, port, schema } = config.indexer;
-  const env = { ...process.env, PONDER_TELEMETRY_DISABLED: 'true', DATA_DIR: config.dataDir, DEPLOYMENT_FILE: config.deploymentFile };
+  const env = { ...process.env, PONDER_TELEMETRY_DISABLED: 'true', DATA_DIR: config.dataDir, DEPLOYMENT_FILE: config.deploymentFile, ...options.env };
   const proc = spawnManaged({
     name: 'indexer',
     what: 'ponder',
