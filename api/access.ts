@@ -7,7 +7,7 @@
  * even with a session issued before. When the sequencer cannot be asked, access is refused
  * (UNAVAILABLE), never granted from a possibly stale copy.
  */
-import { isRollupError } from '../sdk/rollupClient.js';
+import { isRollupError, type AccountState } from '../sdk/rollupClient.js';
 import { Scope } from '../prover/codec.js';
 import type { Viewer } from './auth.js';
 import type { Context } from './context.js';
@@ -20,28 +20,42 @@ export function requireViewer(ctx: Context): Viewer {
 
 export const isPatient = (v: Viewer): boolean => v.role === 'Patient';
 
+/** One lookup per operation however many resolvers ask (ctx.memo). */
+function memo<T>(ctx: Context, key: string, load: () => Promise<T>): Promise<T> {
+  let value = ctx.memo.get(key) as Promise<T> | undefined;
+  if (!value) {
+    value = load();
+    ctx.memo.set(key, value);
+  }
+  return value;
+}
+
+/**
+ * An account's live L2 state from the sequencer (key, nonce, index hash, consents); undefined
+ * while the sequencer has not applied its registration. UNAVAILABLE when it cannot be asked.
+ */
+export function liveAccount(ctx: Context, account: number): Promise<AccountState | undefined> {
+  return memo(ctx, `account:${account}`, async () => {
+    try {
+      return await ctx.services.sequencer.account(account);
+    } catch (err) {
+      if (isRollupError(err, 'UNKNOWN_ACCOUNT')) return undefined;
+      throw new ApiError('UNAVAILABLE', `the sequencer did not answer: ${(err as Error).message}`);
+    }
+  });
+}
+
 /** True when `grantee` holds an unexpired consent of `patient` with the scope bits. */
 export async function consentAllows(ctx: Context, patient: number, grantee: number, scope: number = Scope.Read): Promise<boolean> {
-  let state;
-  try {
-    state = await ctx.services.sequencer.account(patient);
-  } catch (err) {
-    if (isRollupError(err, 'UNKNOWN_ACCOUNT')) return false;
-    throw new ApiError('UNAVAILABLE', `cannot check consent now: ${(err as Error).message}`);
-  }
+  const state = await liveAccount(ctx, patient);
   const now = BigInt(Math.floor(Date.now() / 1000));
-  return state.consents.some((c) => c.grantee === grantee && (c.scope & scope) === scope && c.expiry > now);
+  return state !== undefined && state.consents.some((c) => c.grantee === grantee && (c.scope & scope) === scope && c.expiry > now);
 }
 
 /** Sessions outlive a deactivation by up to their TTL: the registry is asked again per operation. */
 export async function assertActiveInstitution(ctx: Context, viewer: Viewer): Promise<void> {
-  const key = `active:${viewer.account}`;
-  let active = ctx.memo.get(key) as Promise<boolean> | undefined;
-  if (!active) {
-    active = ctx.services.store.institutionByAccount(viewer.account).then((row) => row?.active === true);
-    ctx.memo.set(key, active);
-  }
-  if (!(await active)) throw new ApiError('FORBIDDEN', `institution account ${viewer.account} is not active`);
+  const active = await memo(ctx, `active:${viewer.account}`, async () => (await ctx.services.store.institutionByAccount(viewer.account))?.active === true);
+  if (!active) throw new ApiError('FORBIDDEN', `institution account ${viewer.account} is not active`);
 }
 
 /** Throws FORBIDDEN unless the viewer is the patient or an institution with a read consent. */

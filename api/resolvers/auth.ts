@@ -1,16 +1,15 @@
 import { Arg, Ctx, Int, Mutation, Query, Resolver } from 'type-graphql';
 import { challengeDigest, challengeText } from '../../sdk/apiAuth.js';
-import type { RegisteredAccount, Role } from '../auth.js';
+import { INSTITUTION_ROLES, type RegisteredAccount, type Role } from '../auth.js';
 import type { Context } from '../context.js';
 import { Challenge, Session, SignatureInput } from '../types.js';
 import { decimal, uint32 } from './args.js';
 
-const INSTITUTION_ROLES = new Set<string>(['Hospital', 'Laboratory', 'Insurer']);
 
 /** The account's key and role as registered on the Gateway (through the indexer). */
 async function registered(ctx: Context, account: number): Promise<RegisteredAccount | undefined> {
   const institution = await ctx.services.store.institutionByAccount(account);
-  if (institution && INSTITUTION_ROLES.has(institution.role)) {
+  if (institution && (INSTITUTION_ROLES as readonly string[]).includes(institution.role)) {
     return { account, role: institution.role as Role, active: institution.active, publicKey: { x: BigInt(institution.pubKeyX), y: BigInt(institution.pubKeyY) } };
   }
   const patient = await ctx.services.store.patient(account);

@@ -1,21 +1,10 @@
 import { Arg, Ctx, Int, Query, Resolver } from 'type-graphql';
-import { isRollupError } from '../../sdk/rollupClient.js';
-import { assertCanReadPatient, isPatient, requireViewer } from '../access.js';
+import { assertCanReadPatient, isPatient, liveAccount, requireViewer } from '../access.js';
 import type { Context } from '../context.js';
 import { ApiError } from '../errors.js';
 import { Institution, Patient } from '../types.js';
 import { limit, uint32 } from './args.js';
 import { institutionOf, patientOf } from './mappers.js';
-
-/** The live L2 fields of an account (nonce, index hash); absent while the sequencer has not applied its registration. */
-async function liveState(ctx: Context, account: number): Promise<{ nonce: bigint; indexHash: bigint } | undefined> {
-  try {
-    return await ctx.services.sequencer.account(account);
-  } catch (err) {
-    if (isRollupError(err, 'UNKNOWN_ACCOUNT')) return undefined;
-    throw new ApiError('UNAVAILABLE', `the sequencer did not answer: ${(err as Error).message}`);
-  }
-}
 
 @Resolver()
 export class PatientResolver {
@@ -23,7 +12,7 @@ export class PatientResolver {
   async patient(@Arg('account', () => Int) account: number, @Ctx() ctx: Context): Promise<Patient | null> {
     await assertCanReadPatient(ctx, uint32(account, 'account'));
     const row = await ctx.services.store.patient(account);
-    return row ? patientOf(row, await liveState(ctx, account)) : null;
+    return row ? patientOf(row, await liveAccount(ctx, account)) : null;
   }
 
   @Query(() => [Patient], { description: 'Patients the caller may see: itself, or (institutions) those with an active consent to it.' })
@@ -45,7 +34,7 @@ export class PatientResolver {
         if (err instanceof ApiError && err.code === 'FORBIDDEN') continue;
         throw err;
       }
-      out.push(patientOf(row, await liveState(ctx, row.accountIndex)));
+      out.push(patientOf(row, await liveAccount(ctx, row.accountIndex)));
     }
     return out;
   }
