@@ -45,7 +45,7 @@ import { freePort } from '../scripts/devnet/anvil.js';
 import { startDevnet, type Devnet } from '../scripts/devnet.js';
 import { startIndexer, type IndexerProcess } from '../scripts/indexer.js';
 import { startRedis, type RedisServer } from '../scripts/redis.js';
-import { signChallenge } from '../sdk/apiAuth.js';
+import { graphqlRequest, signInToApi } from '../sdk/apiClient.js';
 import { loadConfig } from '../sdk/config.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -94,12 +94,6 @@ async function post<T>(url: string, body: unknown, token?: string): Promise<GqlR
     body: JSON.stringify(body),
   });
   return { status: res.status, ...((await res.json()) as GqlResult<T>) };
-}
-
-async function ok<T>(url: string, query: string, variables: Record<string, unknown> = {}, token?: string): Promise<T> {
-  const r = await post<T>(url, { query, variables }, token);
-  if (r.status !== 200 || r.errors?.length || !r.data) throw new Error(`query failed (${r.status}): ${JSON.stringify(r.errors)} for ${query}`);
-  return r.data;
 }
 
 async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs: number, everyMs = 200): Promise<T> {
@@ -266,7 +260,7 @@ try {
   api = await startApiFor(config, deployment, redis.url, (l) => log(`api: ${l}`));
   const ponderUrl = `${indexer.url}/graphql`;
   const apiUrl = api.url;
-  await until('the accounts in the API', async () => ((await ok<{ institutions: unknown[] }>(apiUrl, '{ institutions { account } }')).institutions.length === INSTITUTIONS ? true : undefined), 60_000);
+  await until('the accounts in the API', async () => ((await graphqlRequest<{ institutions: unknown[] }>(apiUrl, '{ institutions { account } }')).institutions.length === INSTITUTIONS ? true : undefined), 60_000);
 
   // A few batches proved and finalized (then no more proving), so the batch queries return rows.
   if (BATCHES > 0) {
@@ -279,7 +273,7 @@ try {
       onError: (err) => log(`prover: ${err.message}`),
     });
     prover = worker;
-    await until('finalized batches in the API', async () => ((await ok<{ batches: { totalCount: number } }>(apiUrl, '{ batches { totalCount } }')).batches.totalCount >= BATCHES ? true : undefined), 600_000, 500);
+    await until('finalized batches in the API', async () => ((await graphqlRequest<{ batches: { totalCount: number } }>(apiUrl, '{ batches { totalCount } }')).batches.totalCount >= BATCHES ? true : undefined), 600_000, 500);
     prover = undefined;
     await worker.close(true);
     await shutdownProver();
@@ -287,17 +281,7 @@ try {
   }
 
   // Sign in the first patient.
-  const { challenge } = await ok<{ challenge: { chainId: number; rollup: string; account: number; nonce: string; expiresAt: number } }>(
-    apiUrl,
-    'mutation($a: Int!) { challenge(account: $a) { chainId rollup account nonce expiresAt } }',
-    { a: patientAccount },
-  );
-  const sig = signChallenge(patientSecrets[0]!, challenge);
-  const { signIn } = await ok<{ signIn: { token: string } }>(
-    apiUrl,
-    'mutation($a: Int!, $n: String!, $s: SignatureInput!) { signIn(account: $a, nonce: $n, signature: $s) { token } }',
-    { a: patientAccount, n: challenge.nonce, s: { r8x: sig.r8x.toString(), r8y: sig.r8y.toString(), s: sig.s.toString() } },
-  );
+  const signIn = await signInToApi(apiUrl, patientAccount, patientSecrets[0]!);
 
   const dashboard = persistedOperations().find((o) => o.name === 'DashboardStats')!;
   const scenarios: Scenario[] = [
@@ -333,7 +317,7 @@ try {
     const t0 = Date.now();
     const tx = await gateway.registerInstitution(Wallet.createRandom().address, 1, k.x, k.y, did);
     const seenIn = (url: string, query: string, rows: (d: Record<string, unknown>) => { did: string }[]) =>
-      until(`${did} in ${url}`, async () => (rows(await ok<Record<string, unknown>>(url, query)).some((r) => r.did === did) ? Date.now() : undefined), 30_000, 25);
+      until(`${did} in ${url}`, async () => (rows(await graphqlRequest<Record<string, unknown>>(url, query)).some((r) => r.did === did) ? Date.now() : undefined), 30_000, 25);
     const [mined, apiSeen, ponderSeen] = await Promise.all([
       until(`the receipt of ${tx.hash}`, async () => ((await provider!.getTransactionReceipt(tx.hash)) ? Date.now() : undefined), 30_000, 25),
       seenIn(apiUrl, '{ institutions { did } }', (d) => d.institutions as { did: string }[]),
