@@ -22,6 +22,8 @@ const typesDir = join(root, 'types');
 const hashFile = join(artifactsDir, '.sources.sha256');
 
 export const EVM_VERSION = 'cancun';
+/** Contracts from packages that we deploy ourselves (poseidon-solidity's hashers). */
+const PACKAGE_ARTIFACTS = new Set(['PoseidonT3', 'PoseidonT6']);
 
 function listSources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -86,8 +88,9 @@ export async function buildContracts({ force = false, quiet = false } = {}): Pro
   mkdirSync(artifactsDir, { recursive: true });
   const written: string[] = [];
   for (const [source, contracts] of Object.entries(output.contracts)) {
-    if (!files.some((f) => relative(srcDir, f) === source)) continue; // skip library imports
+    const ours = files.some((f) => relative(srcDir, f) === source);
     for (const [name, c] of Object.entries(contracts)) {
+      if (!ours && !PACKAGE_ARTIFACTS.has(name)) continue; // other imports are compiled, not deployed
       const file = join(artifactsDir, `${name}.json`);
       writeFileSync(
         file,

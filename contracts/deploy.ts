@@ -8,6 +8,7 @@ import type { ChainDeployment, CircuitDeployment, Deployment } from '../sdk/depl
 import { readVerifierArtifact, setupCircuit, type CircuitArtifacts } from '../circuits/setup.js';
 import { emptyTreeRoot } from '../prover/emptyTree.js';
 import { TX_RECORD_BYTES } from '../prover/profiles.js';
+import { deployRelay } from '../relay/deploy.js';
 import {
   BaselineRegistry__factory,
   Gateway__factory,
@@ -144,7 +145,20 @@ export async function deployAll(opts: DeployOptions): Promise<Deployment> {
       ...(config.ceremonyPtau ? { ceremonyPtau: config.ceremonyPtau } : {}),
       log: (line) => (opts.log ?? (() => {}))(`circuit ${line}`),
     });
-    const [settlement, partner] = await Promise.all([deploySettlement(opts, l1, artifacts), deployPartner(opts, partnerChain)]);
+    const [settlementCore, partnerCore] = await Promise.all([deploySettlement(opts, l1, artifacts), deployPartner(opts, partnerChain)]);
+    const relay = await deployRelay({
+      settlementSigner: l1.signer,
+      partnerSigner: partnerChain.signer,
+      settlementChainId: config.settlement.chainId,
+      partnerChainId: config.partner.chainId,
+      rollup: settlementCore.contracts.Rollup!,
+      treeDepth: config.circuit.treeDepth,
+      validators: config.relay.validatorKeys,
+      threshold: config.relay.threshold,
+      ...(opts.log ? { log: opts.log } : {}),
+    });
+    const settlement: ChainDeployment = { ...settlementCore, contracts: { ...settlementCore.contracts, ...relay.settlement } };
+    const partner: ChainDeployment = { ...partnerCore, contracts: { ...partnerCore.contracts, ...relay.partner } };
     const circuit: CircuitDeployment = {
       profile: config.circuit.name,
       maxTxs: config.circuit.maxTxs,

@@ -28,6 +28,7 @@ import { TxOp, type TxRecord } from './codec.js';
 import { SNARK_FIELD } from './merkleTree.js';
 import { SequencerError, type Sequencer, type SoftReceipt } from './sequencer.js';
 import type { SignedTx } from './signing.js';
+import type { AccountProof } from './stateHistory.js';
 import { EXPIRY_LIMIT, PAYLOAD_LIMIT, TxRejected } from './state.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024;
@@ -51,6 +52,8 @@ export interface SequencerHttpOptions {
   readonly pipeline?: () => Promise<object>;
   /** Serves GET /v1/transactions/<txHash> (a JSON-serialisable receipt, undefined: 404). */
   readonly receipt?: (txHash: string) => Promise<object | undefined>;
+  /** Serves GET /v1/accounts/<index>/proof/<batch>: the account's leaf and path in the root after that batch. */
+  readonly accountProof?: (account: number, batch: number) => AccountProof | undefined;
 }
 
 /** A request the server answers with an error status. */
@@ -228,6 +231,17 @@ function toHttpError(err: unknown): HttpError {
 const ROUTES: Readonly<Record<string, string>> = { '/v1/transactions': 'POST', '/v1/health': 'GET' };
 const RECEIPT_ROUTE = /^\/v1\/transactions\/(0x[0-9a-fA-F]{64})$/;
 const ACCOUNT_ROUTE = /^\/v1\/accounts\/(0|[1-9][0-9]{0,9})$/;
+const PROOF_ROUTE = /^\/v1\/accounts\/(0|[1-9][0-9]{0,9})\/proof\/(0|[1-9][0-9]{0,9})$/;
+
+function proofJson(p: AccountProof): Record<string, unknown> {
+  return {
+    account: p.account,
+    batch: p.batch,
+    root: p.root.toString(),
+    leaf: { pubX: p.pubX.toString(), pubY: p.pubY.toString(), nonce: p.nonce.toString(), indexHash: p.indexHash.toString(), consentRoot: p.consentRoot.toString() },
+    siblings: p.siblings.map(String),
+  };
+}
 
 /** Public L2 state of an account (all of it is in the batches' calldata anyway): what clients sign against. */
 function accountJson(sequencer: Sequencer, index: number): Record<string, unknown> | undefined {
@@ -266,6 +280,14 @@ export function createSequencerHttpServer(sequencer: Sequencer, options: Sequenc
       const found = accountJson(sequencer, Number(accountOf));
       if (!found) throw new HttpError(404, 'UNKNOWN_ACCOUNT', 'no registered account has this index');
       send(req, res, '/v1/accounts/:index', 200, found);
+      return;
+    }
+    const proofOf = options.accountProof && PROOF_ROUTE.exec(path);
+    if (proofOf) {
+      if (req.method !== 'GET') throw new HttpError(405, 'METHOD_NOT_ALLOWED', 'use GET', { allow: 'GET' });
+      const found = options.accountProof!(Number(proofOf[1]), Number(proofOf[2]));
+      if (!found) throw new HttpError(404, 'UNKNOWN_PROOF', 'no registered account has this index after that batch, or the batch is not closed or no longer kept');
+      send(req, res, '/v1/accounts/:index/proof/:batch', 200, proofJson(found));
       return;
     }
     const receiptOf = options.receipt && RECEIPT_ROUTE.exec(path)?.[1];

@@ -6,6 +6,7 @@
 import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { HDNodeWallet, Mnemonic } from 'ethers';
 import { PROFILES, isProfileName, type CircuitProfile } from '../prover/profiles.js';
 
 export interface ChainConfig {
@@ -43,6 +44,29 @@ export interface Config {
   readonly indexer: { readonly host: string; readonly port: number; readonly schema: string; readonly url: string };
   /** The GraphQL API and dashboard (api/). */
   readonly api: ApiConfig;
+  /** Institution validators and the relayer that carry state roots to the partner chain (relay/). */
+  readonly relay: RelayConfig;
+}
+
+export interface RelayConfig {
+  /** Institution validator keys (one validator process each); they sign checkpoints, never send transactions. */
+  readonly validatorKeys: readonly string[];
+  /** Signatures a delivery needs: default 2f+1 of the 3f+1 validators. */
+  readonly threshold: number;
+  readonly validatorHost: string;
+  /** Validator i serves its checkpoints on validatorPort + i. */
+  readonly validatorPort: number;
+  /** Where the relayer fetches signed checkpoints; default the local validators. */
+  readonly validatorUrls: readonly string[];
+  /** Pays the relayer's gas (publish on the settlement chain, process on the partner chain). */
+  readonly relayerKey: string;
+  /** Blocks a message must be under before validators sign it. */
+  readonly confirmations: number;
+  readonly pollMs: number;
+  /** Relayer state and validators' signed checkpoints. */
+  readonly dir: string;
+  /** Validator processes npm start runs (0: none; run them with npm run relay -- validator <i>). */
+  readonly localValidators: number;
 }
 
 export interface ApiConfig {
@@ -103,6 +127,11 @@ export const TX_OP_NAMES = ['upload', 'update', 'grant', 'revoke', 'access', 'cl
 export type TxOpName = (typeof TX_OP_NAMES)[number];
 
 /** anvil's first well-known development key: public knowledge, never for real funds. */
+/** Devnet institution validator keys: anvil's mnemonic on its own path (they sign off chain only). */
+export function devValidatorKey(i: number): string {
+  return HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase(ANVIL_MNEMONIC), `m/44'/60'/0'/1/${i}`).privateKey;
+}
+
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 export const ANVIL_DEV_KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80';
@@ -173,6 +202,14 @@ function chain(env: Env, prefix: string, name: string, chainId: number, port: nu
  * - API_TOKEN_TTL [900] s, API_CHALLENGE_TTL [120] s   session and sign-in challenge lifetimes
  * - API_MAX_DEPTH [10], API_MAX_COST [5000], API_RATE_LIMIT [600] per minute per caller
  * - API_PERSISTED_ONLY [false]              true: only persisted queries (automatic persisted queries by hash)
+ * - VALIDATOR_KEYS [4 devnet keys]           comma list of institution validator keys (3f+1 of them)
+ * - VALIDATOR_THRESHOLD [2f+1]               signatures a root delivery needs
+ * - VALIDATOR_HOST [127.0.0.1], VALIDATOR_PORT [8560]   validator i serves checkpoints on VALIDATOR_PORT + i
+ * - VALIDATOR_URLS [the local validators]    comma list of checkpoint URLs the relayer reads
+ * - LOCAL_VALIDATORS [number of VALIDATOR_KEYS]   validator processes npm start runs (0: none)
+ * - RELAYER_KEY [anvil dev key #9]           pays the relayer's gas on both chains
+ * - RELAY_CONFIRMATIONS [1], RELAY_POLL_MS [500]
+ * - RELAY_DIR [$DATA_DIR/relay]              relayer state and signed checkpoints
  */
 export function loadConfig(env: Env = process.env): Config {
   const dataDir = resolve(str(env, 'DATA_DIR', '.data'));
@@ -196,6 +233,40 @@ export function loadConfig(env: Env = process.env): Config {
     ipfs: ipfs(env, dataDir),
     indexer: indexer(env),
     api: api(env),
+    relay: relay(env, dataDir),
+  };
+}
+
+function key(raw: string, what: string): string {
+  if (!/^0x[0-9a-fA-F]{64}$/.test(raw)) throw new ConfigError(`${what} must be a 0x-prefixed 32-byte hex private key`);
+  return raw;
+}
+
+function relay(env: Env, dataDir: string): RelayConfig {
+  const validatorKeys = env.VALIDATOR_KEYS
+    ? env.VALIDATOR_KEYS.split(',').map((k, i) => key(k.trim(), `VALIDATOR_KEYS[${i}]`))
+    : [0, 1, 2, 3].map(devValidatorKey);
+  const n = validatorKeys.length;
+  const threshold = int(env, 'VALIDATOR_THRESHOLD', n - Math.floor((n - 1) / 3), 1, n);
+  const validatorHost = str(env, 'VALIDATOR_HOST', '127.0.0.1');
+  const validatorPort = int(env, 'VALIDATOR_PORT', 8560, 1, 65_535 - n);
+  const urls = env.VALIDATOR_URLS
+    ? env.VALIDATOR_URLS.split(',').map((u) => u.trim().replace(/\/+$/, ''))
+    : validatorKeys.map((_, i) => `http://${validatorHost}:${validatorPort + i}`);
+  for (const url of urls) {
+    if (!(/^https?:\/\//.test(url) && URL.canParse(url))) throw new ConfigError(`VALIDATOR_URLS: "${url}" is not an http(s) URL`);
+  }
+  return {
+    validatorKeys,
+    threshold,
+    validatorHost,
+    validatorPort,
+    validatorUrls: urls,
+    relayerKey: key(str(env, 'RELAYER_KEY', HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase(ANVIL_MNEMONIC), "m/44'/60'/0'/0/9").privateKey), 'RELAYER_KEY'),
+    confirmations: int(env, 'RELAY_CONFIRMATIONS', 1, 0, 1_000),
+    pollMs: int(env, 'RELAY_POLL_MS', 500, 50),
+    dir: resolve(str(env, 'RELAY_DIR', resolve(dataDir, 'relay'))),
+    localValidators: int(env, 'LOCAL_VALIDATORS', n, 0, n),
   };
 }
 

@@ -18,6 +18,7 @@
 import type { TxRecord } from '../prover/codec.js';
 import type { SignedTx } from '../prover/signing.js';
 import type { TxReceipt } from '../prover/node.js';
+import type { AccountProof } from '../prover/stateHistory.js';
 import type { SoftReceipt } from '../prover/sequencer.js';
 import type { TxRejectCode } from '../prover/state.js';
 import { SdkError } from './errors.js';
@@ -29,6 +30,7 @@ export type SequencerErrorCode =
   | 'NOT_FOUND'
   | 'UNKNOWN_ACCOUNT'
   | 'UNKNOWN_TRANSACTION'
+  | 'UNKNOWN_PROOF'
   | 'METHOD_NOT_ALLOWED'
   | 'TOO_LARGE'
   | 'UNSUPPORTED_MEDIA_TYPE'
@@ -78,6 +80,7 @@ export interface AccountState {
 // The sequencer's own receipt types: the client parses exactly what prover/http.ts serialises.
 export type { SoftReceipt } from '../prover/sequencer.js';
 export type { TxReceipt } from '../prover/node.js';
+export type { AccountProof } from '../prover/stateHistory.js';
 
 export interface Health {
   readonly ok: boolean;
@@ -137,6 +140,32 @@ export class RollupClient {
     if (!Number.isSafeInteger(index) || index < 0 || index >= 2 ** 32) throw new RollupError('INVALID_ARGUMENT', `account index must be a uint32, got ${String(index)}`);
     const { json } = await this.request('GET', `/v1/accounts/${index}`);
     return parseAccount(json);
+  }
+
+  /**
+   * Account `index`'s leaf and Merkle path in the state root after batch `batch`: what another
+   * chain checks against that root once the relay delivered it (ForeignRoots.verifyForeignRecord).
+   * UNKNOWN_PROOF when the account or batch is unknown or the batch is older than the node keeps.
+   */
+  async accountProof(index: number, batch: number): Promise<AccountProof> {
+    for (const [what, v] of [['account index', index], ['batch', batch]] as const) {
+      if (!Number.isSafeInteger(v) || v < 0 || v >= 2 ** 32) throw new RollupError('INVALID_ARGUMENT', `${what} must be a uint32, got ${String(v)}`);
+    }
+    const { json } = await this.request('GET', `/v1/accounts/${index}/proof/${batch}`);
+    const o = obj(json, 'proof');
+    const leaf = obj(o.leaf, 'leaf');
+    if (!Array.isArray(o.siblings)) bad('siblings', 'expected an array');
+    return {
+      account: int(o.account, 'account'),
+      batch: int(o.batch, 'batch'),
+      root: big(o.root, 'root'),
+      pubX: big(leaf.pubX, 'leaf.pubX'),
+      pubY: big(leaf.pubY, 'leaf.pubY'),
+      nonce: big(leaf.nonce, 'leaf.nonce'),
+      indexHash: big(leaf.indexHash, 'leaf.indexHash'),
+      consentRoot: big(leaf.consentRoot, 'leaf.consentRoot'),
+      siblings: (o.siblings as unknown[]).map((s, i) => big(s, `siblings[${i}]`)),
+    };
   }
 
   async submit(tx: SignedTx): Promise<SoftReceipt> {

@@ -24,7 +24,7 @@ export interface ScriptProcess {
   tail(n?: number): string;
 }
 
-export function runScript(name: string, script: string, env: Record<string, string>): ScriptProcess {
+export function runScript(name: string, script: string, env: Record<string, string>, args: readonly string[] = []): ScriptProcess {
   if (!netInstalled) {
     netInstalled = true;
     // A failing test must not leave orphans behind.
@@ -32,7 +32,7 @@ export function runScript(name: string, script: string, env: Record<string, stri
       for (const c of live) c.kill('SIGKILL');
     });
   }
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, script)], {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, script), ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env, DEBUG: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
