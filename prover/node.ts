@@ -21,11 +21,12 @@ import { join } from 'node:path';
 import { JsonRpcProvider, Wallet } from 'ethers';
 import { readCircuitArtifacts } from '../circuits/setup.js';
 import { Gateway__factory, Rollup__factory, type Gateway, type Rollup } from '../contracts/types/index.js';
-import type { Config, TxOpName } from '../sdk/config.js';
+import type { Config } from '../sdk/config.js';
 import type { Deployment } from '../sdk/deployment.js';
-import { TxOp } from './codec.js';
 import { ForcedQueueWatcher } from './forcedWatcher.js';
+import { priorityPredicate, watchCouncil, type CouncilWatch } from './governance.js';
 import { createSequencerHttpServer } from './http.js';
+import { StateHistory } from './stateHistory.js';
 import { Pipeline, pipelinePrefix, type PipelineEvent } from './pipeline.js';
 import { PROFILES, isProfileName, type CircuitProfile } from './profiles.js';
 import { Sequencer, type BatchEvent, type SoftReceipt } from './sequencer.js';
@@ -68,15 +69,6 @@ export interface RollupNodeOptions {
   readonly port?: number;
   readonly log?: (line: string) => void;
 }
-
-const OP_BY_NAME: Readonly<Record<TxOpName, number>> = {
-  upload: TxOp.Upload,
-  update: TxOp.Update,
-  grant: TxOp.Grant,
-  revoke: TxOp.Revoke,
-  access: TxOp.Access,
-  claim: TxOp.Claim,
-};
 
 /** The write-ahead log of a deployment's sequencer. */
 export function walPathOf(config: Config, deployment: Deployment): string {
@@ -126,6 +118,7 @@ export class RollupNode {
     readonly walPath: string,
     readonly settledAtStart: number,
     private readonly watcherFailed: Promise<string>,
+    private readonly councilWatch?: CouncilWatch,
   ) {
     this.failed = new Promise<string>((resolve) => (this.fail = resolve));
     void watcherFailed.then((r) => this.fail(r));
@@ -152,12 +145,11 @@ export class RollupNode {
 
       const walPath = walPathOf(config, deployment);
       mkdirSync(join(config.dataDir, 'sequencer'), { recursive: true });
-      const priorityOps = new Set(config.rollup.priorityOps.map((n) => OP_BY_NAME[n]));
       const sequencer = await Sequencer.open({
         profile,
         walPath,
         batchTimeoutMs: config.rollup.batchTimeoutMs,
-        priority: (tx) => priorityOps.has(tx.record.op),
+        priority: priorityPredicate(config.rollup.priorityOps),
         retainStatesFrom: settled,
         log,
       });
@@ -170,6 +162,14 @@ export class RollupNode {
         throw new NodeError('LOG_MISMATCH', `batch ${settled - 1} ends at root ${sequencer.recovered[settled - 1]!.newRoot} in ${walPath}, L1 holds ${l1Root}`);
       }
       log(`sequencer log ${walPath}: ${closedCount} closed batches (${settled} settled on L1)${sequencer.openBatch ? `, batch ${sequencer.openBatch.index} open` : ''}`);
+
+      // With a council deployed, its policy overrides BATCH_TIMEOUT_MS / PRIORITY_OPS.
+      const councilAddress = deployment.settlement.contracts.Council;
+      let councilWatch: CouncilWatch | undefined;
+      if (councilAddress) {
+        councilWatch = await watchCouncil({ council: councilAddress, provider, sequencer, log });
+        cleanup.push(() => councilWatch?.stop());
+      }
 
       const proveWorkers = config.rollup.proveWorkers;
       const artifacts = proveWorkers > 0 ? readCircuitArtifacts(deployment.circuit.artifactsDir) : undefined;
@@ -187,6 +187,10 @@ export class RollupNode {
       pipeline.on('error', (err) => log(`pipeline: ${err.message}`));
       // Progress lines: what closed, what was proved, what reached L1 (never any payload).
       sequencer.on('batch', (b) => log(`batch ${b.index} closed: ${b.forced.length} forced op(s), ${b.txs.length} transaction(s)`));
+      // States after recent batches, for account proofs against the roots other chains receive.
+      const history = new StateHistory(profile);
+      history.replay(sequencer.recovered);
+      sequencer.on('batch', (b) => history.record(b, b.before));
       pipeline.events.on((e) => {
         if (e.stage === 'proven') log(`batch ${e.batch} proven (witness ${((e.witnessMs ?? 0) / 1000).toFixed(1)} s, proof ${((e.proveMs ?? 0) / 1000).toFixed(1)} s)`);
         else if (e.stage === 'finalized') log(`batch ${e.batch} finalized in L1 block ${String(e.l1Block)}${e.alreadySettled ? ' (already settled)' : ''}`);
@@ -221,6 +225,7 @@ export class RollupNode {
         receipt: (hash) => self.node!.receipt(hash),
         submit: (tx) => self.node!.submitAsync(tx),
         pipeline: () => pipeline.status(),
+        accountProof: (account, batch) => history.proof(account, batch),
       });
       const port = opts.port ?? config.rollup.sequencerPort;
       await new Promise<void>((resolve, reject) => {
@@ -231,7 +236,7 @@ export class RollupNode {
       });
       const address = server.address() as AddressInfo;
       const url = `http://${config.rollup.sequencerHost}:${address.port}`;
-      self.node = new RollupNode(sequencer, pipeline, watcher, server, rollup, provider, pool, url, walPath, settled, watcherFailed);
+      self.node = new RollupNode(sequencer, pipeline, watcher, server, rollup, provider, pool, url, walPath, settled, watcherFailed, councilWatch);
       return self.node;
     } catch (err) {
       for (const c of cleanup.reverse()) {
@@ -307,6 +312,7 @@ export class RollupNode {
         this.server.closeAllConnections();
       });
       await this.watcher.stop();
+      await this.councilWatch?.stop();
       this.sequencer.detach();
       await this.pool.close();
       await this.pipeline.close(true);

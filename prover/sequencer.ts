@@ -16,8 +16,11 @@
  *   queued (and logged) for the next batch with a free forced slot, and is applied to the live
  *   state when that batch opens. The current batch is NOT closed early for it: the batch timeout
  *   bounds the delay. They must arrive in Gateway queue order (index = last + 1, from 0).
- * - A batch closes when it holds K transactions, batchTimeoutMs after its first entry, right after
- *   a priority transaction was added, and on flush()/close(). An empty batch never closes. When
+ * - A batch closes when it holds batchSize transactions (K unless the policy says fewer),
+ *   batchTimeoutMs after its first entry, right after a priority transaction was added, and on
+ *   flush()/close(). An empty batch never closes. setPolicy() changes the three at run time (the
+ *   council's decision, prover/governance.ts); the policy is not logged, since it never changes
+ *   what a batch proves, only where batches end. When
  *   forced operations wait for the next batch, it opens at once (same WAL commit as the closing).
  * - Recovery (Sequencer.open) replays the log from genesis: every closed batch must end at its
  *   logged new root and every batch must start at the previous one's, else SequencerError
@@ -37,7 +40,7 @@ import { ForcedOpError, RollupState, TxRejected, type Account, type TxCheckOptio
 import { LogLock } from './logLock.js';
 import { Wal, WalError, type BatchOpening } from './wal.js';
 
-export type SequencerErrorCode = 'CLOSED' | 'FORCED_OUT_OF_ORDER' | 'FORCED_OP_FAILED' | 'RECOVERY_MISMATCH';
+export type SequencerErrorCode = 'CLOSED' | 'FORCED_OUT_OF_ORDER' | 'FORCED_OP_FAILED' | 'RECOVERY_MISMATCH' | 'INVALID_POLICY';
 
 export class SequencerError extends Error {
   override readonly name = 'SequencerError';
@@ -55,6 +58,8 @@ export interface SequencerOptions {
   readonly walPath: string;
   /** A batch closes this long after its first entry. Default 2000. */
   readonly batchTimeoutMs?: number;
+  /** A batch closes when it holds this many transactions: 1..K, 0 or undefined = K. */
+  readonly batchSize?: number;
   /** Unix seconds for batch timestamps. Default: the system clock. */
   readonly now?: () => bigint;
   /** Emergency-access lane: a priority transaction closes its batch right after it is added. */
@@ -67,6 +72,17 @@ export interface SequencerOptions {
   /** Notes worth an operator's eye (a stale log lock taken over). */
   readonly log?: (line: string) => void;
 }
+
+/** What setPolicy() takes; an undefined field keeps its current value. */
+export interface SequencerPolicy {
+  /** 1..K; 0 = K (the circuit's full capacity). */
+  readonly batchSize?: number;
+  /** 1 ms .. 2^31-1 ms (setTimeout's range). */
+  readonly batchTimeoutMs?: number;
+  readonly priority?: (tx: SignedTx) => boolean;
+}
+
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
 export interface SoftReceipt {
   /** The batch (L2 block number, = the Rollup's batchIndex once finalized). */
@@ -146,9 +162,13 @@ export function txHash(tx: SignedTx): string {
 
 export class Sequencer extends EventEmitter<SequencerEvents> {
   readonly profile: CircuitProfile;
-  readonly batchTimeoutMs: number;
+  private timeoutMs: number;
+  /** Effective size, 1..K. */
+  private size: number;
   private readonly now: () => bigint;
-  private readonly priority: (tx: SignedTx) => boolean;
+  private priority: (tx: SignedTx) => boolean;
+  /** Wall-clock ms when the open batch's timeout started (a policy change re-arms from it). */
+  private timerStartedAt = 0;
   private wal: Wal;
   private state: RollupState;
   /** The batch receiving entries; undefined until its first entry. */
@@ -173,7 +193,11 @@ export class Sequencer extends EventEmitter<SequencerEvents> {
   constructor(options: SequencerOptions) {
     super();
     this.profile = resolveProfile(options.profile);
-    this.batchTimeoutMs = options.batchTimeoutMs ?? 2000;
+    this.timeoutMs = 2000;
+    this.size = this.profile.maxTxs;
+    this.checkPolicy({ batchSize: options.batchSize, batchTimeoutMs: options.batchTimeoutMs });
+    if (options.batchSize !== undefined) this.size = options.batchSize === 0 ? this.profile.maxTxs : options.batchSize;
+    if (options.batchTimeoutMs !== undefined) this.timeoutMs = options.batchTimeoutMs;
     this.now = options.now ?? systemNow;
     this.priority = options.priority ?? (() => false);
     this.retainStatesFrom = options.retainStatesFrom ?? Number.POSITIVE_INFINITY;
@@ -197,6 +221,32 @@ export class Sequencer extends EventEmitter<SequencerEvents> {
   /** Opens the log at options.walPath and replays it (see the file header). */
   static async open(options: SequencerOptions): Promise<Sequencer> {
     return new Sequencer(options);
+  }
+
+  get batchTimeoutMs(): number {
+    return this.timeoutMs;
+  }
+
+  /** Transactions that close a batch (1..K). */
+  get batchSize(): number {
+    return this.size;
+  }
+
+  /**
+   * Changes where batches end. The open batch keeps its entries: a smaller batchSize closes it at
+   * the next submit (not at once), and its timeout is re-armed to end batchTimeoutMs after it
+   * started (at once when that is past). Throws SequencerError INVALID_POLICY and changes nothing
+   * on an out-of-range value.
+   */
+  setPolicy(policy: SequencerPolicy): void {
+    this.checkOpen();
+    this.checkPolicy(policy);
+    if (policy.batchSize !== undefined) this.size = policy.batchSize === 0 ? this.profile.maxTxs : policy.batchSize;
+    if (policy.priority !== undefined) this.priority = policy.priority;
+    if (policy.batchTimeoutMs !== undefined && policy.batchTimeoutMs !== this.timeoutMs) {
+      this.timeoutMs = policy.batchTimeoutMs;
+      if (this.timer !== undefined) this.armTimer(Math.max(0, this.timerStartedAt + this.timeoutMs - Date.now()), this.timerStartedAt);
+    }
   }
 
   /** The state root after every accepted entry (what soft receipts report). */
@@ -265,7 +315,7 @@ export class Sequencer extends EventEmitter<SequencerEvents> {
     open.txs.push(tx);
     const receipt: SoftReceipt = { batch, position, newRoot: this.state.root, txHash: txHash(tx) };
     this.locations.set(receipt.txHash, { batch, position });
-    if (open.txs.length >= this.profile.maxTxs || this.priority(tx)) this.closeCurrent();
+    if (open.txs.length >= this.size || this.priority(tx)) this.closeCurrent();
     return receipt;
   }
 
@@ -346,6 +396,18 @@ export class Sequencer extends EventEmitter<SequencerEvents> {
     if (this.closed) throw new SequencerError('CLOSED', 'the sequencer is closed');
   }
 
+  private checkPolicy(policy: SequencerPolicy): void {
+    const { batchSize, batchTimeoutMs, priority } = policy;
+    const k = this.profile.maxTxs;
+    if (batchSize !== undefined && (!Number.isInteger(batchSize) || batchSize < 0 || batchSize > k)) {
+      throw new SequencerError('INVALID_POLICY', `batchSize ${String(batchSize)} must be an integer in 1..${k} (0 = ${k})`);
+    }
+    if (batchTimeoutMs !== undefined && (!Number.isInteger(batchTimeoutMs) || batchTimeoutMs < 1 || batchTimeoutMs > MAX_TIMEOUT_MS)) {
+      throw new SequencerError('INVALID_POLICY', `batchTimeoutMs ${String(batchTimeoutMs)} must be an integer in 1..${MAX_TIMEOUT_MS}`);
+    }
+    if (priority !== undefined && typeof priority !== 'function') throw new SequencerError('INVALID_POLICY', 'priority must be a function');
+  }
+
   private tryForced(state: RollupState, op: ForcedOp, queueIndex: number): void {
     try {
       state.applyForced(op);
@@ -372,8 +434,9 @@ export class Sequencer extends EventEmitter<SequencerEvents> {
     return this.current;
   }
 
-  private armTimer(): void {
+  private armTimer(delayMs = this.timeoutMs, startedAt = Date.now()): void {
     this.stopTimer();
+    this.timerStartedAt = startedAt;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       try {
@@ -381,7 +444,7 @@ export class Sequencer extends EventEmitter<SequencerEvents> {
       } catch (err) {
         this.emit('error', err as Error);
       }
-    }, this.batchTimeoutMs);
+    }, delayMs);
     this.timer.unref();
   }
 

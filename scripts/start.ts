@@ -2,7 +2,8 @@
  * `npm start`: the main job on embedded defaults: the devnet (two chains, contracts deployed), a
  * Redis (redis-server run here unless REDIS_URL is set) and the rollup node (sequencer, HTTP
  * endpoint, forced-queue watcher, PROVE_WORKERS prove workers, settlement), the indexer (Ponder) and
- * the GraphQL API with its dashboard. Each service starts after what it needs and stops before it.
+ * the GraphQL API with its dashboard, and the relay's validators and relayer. Each service starts
+ * after what it needs and stops before it.
  */
 import { join } from 'node:path';
 import type { ApiServer } from '../api/server.js';
@@ -13,6 +14,7 @@ import { loadConfig, type Config } from '../sdk/config.js';
 import { describeDevnet, formatError, parseFlags, runUntilSignal, startDevnet, type CliFlags, type Devnet } from './devnet.js';
 import { startIndexer, type IndexerProcess } from './indexer.js';
 import { pingRedis, startRedis, type RedisServer } from './redis.js';
+import { startRelayServices, type RelayServices } from './relayServices.js';
 
 const USAGE = `Usage: npm start [-- --reset]
 
@@ -20,7 +22,9 @@ Runs the whole system locally on embedded defaults until Ctrl-C: the devnet (set
 chains with the contracts deployed; see npm run devnet -- --help), Redis (redis-server on
 REDIS_PORT, installed from Debian when missing, unless REDIS_URL is set) and the rollup node
 (sequencer HTTP endpoint on SEQUENCER_PORT, prove workers, settlement), the indexer (Ponder on
-INDEXER_PORT) and the API (GraphQL, subscriptions and the dashboard on API_PORT). State persists in
+INDEXER_PORT), the API (GraphQL, subscriptions and the dashboard on API_PORT), and the relay
+(LOCAL_VALIDATORS institution validators on VALIDATOR_PORT+i and a relayer carrying finalized
+state roots to the partner chain). State persists in
 $DATA_DIR (default ./.data).
 
 Options:
@@ -50,7 +54,9 @@ async function main(): Promise<never> {
   let node: RollupNode | undefined;
   let indexer: IndexerProcess | undefined;
   let api: ApiServer | undefined;
+  let relay: RelayServices | undefined;
   const stopAll = async () => {
+    await relay?.stop();
     await api?.close();
     await indexer?.stop();
     await node?.stop();
@@ -79,6 +85,9 @@ async function main(): Promise<never> {
         indexer = await startIndexer(config, (l) => console.log(l));
         if (signal.aborted) throw new Error('startup interrupted');
         api = await startApiFor(config, devnet.deployment, redisUrl, (l) => console.log(`[api] ${l}`));
+        if (signal.aborted) throw new Error('startup interrupted');
+        console.log(`[start] starting ${config.relay.localValidators} institution validator(s) and the relayer ...`);
+        relay = await startRelayServices(config, (l) => console.log(l));
       } catch (err) {
         await stopAll();
         throw err;
@@ -87,7 +96,7 @@ async function main(): Promise<never> {
         ? redis.exited.then((e) => (e.expected ? new Promise<string>(() => undefined) : `redis-server exited unexpectedly (${e.signal ? `signal ${e.signal}` : `code ${String(e.code)}`})`))
         : new Promise<string>(() => undefined);
       const indexerDied = indexer.proc.exited.then((e) => (e.expected ? new Promise<string>(() => undefined) : `the indexer (ponder) exited unexpectedly (${e.signal ? `signal ${e.signal}` : `code ${String(e.code)}`})`));
-      return { failed: Promise.race([devnet.failed, redisDied, node.failed, indexerDied]), stop: stopAll };
+      return { failed: Promise.race([devnet.failed, redisDied, node.failed, indexerDied, relay.failed]), stop: stopAll };
     },
     () => {
       for (const line of describeDevnet(config, devnet!)) console.log(line);
@@ -96,6 +105,9 @@ async function main(): Promise<never> {
       console.log(`  indexer          ${indexer!.url}/graphql  (Ponder; store ${config.dataDir}/indexer)`);
       console.log(`  api              ${api!.url}  (subscriptions ${api!.wsUrl})`);
       console.log(`  dashboard        ${api!.url.replace(/\/graphql$/, '/')}`);
+      const { settlement, partner } = devnet!.deployment;
+      console.log(`  relay            ${settlement.name} ${settlement.chainId} -> ${partner.name} ${partner.chainId} ForeignRoots ${partner.contracts.ForeignRoots ?? '?'}`);
+      console.log(`                   ${relay!.validators.length} validator(s) ${relay!.validators.map((v) => v.url).join(' ')}, threshold ${config.relay.threshold}`);
       console.log('');
       console.log('running — Ctrl-C to stop');
     },
