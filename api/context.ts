@@ -6,6 +6,7 @@ import type { RollupClient } from '../sdk/rollupClient.js';
 import type { Sessions, Viewer } from './auth.js';
 import type { Shared } from './cache.js';
 import type { EventFeeds } from './events.js';
+import type { ForeignChain } from './foreign.js';
 import type { IndexerStore } from './indexerStore.js';
 import type { SystemStats } from './types.js';
 
@@ -18,6 +19,8 @@ export interface Services {
   readonly rollup: string;
   /** The dashboard figures, shared by all callers for a second. */
   readonly stats: Shared<SystemStats>;
+  /** The partner chain's ForeignRoots, when the deployment has one. */
+  readonly foreign: ForeignChain | undefined;
 }
 
 export interface Context {

@@ -14,6 +14,7 @@ export type BatchRow = typeof schema.batch.$inferSelect;
 export type TransactionRow = typeof schema.transaction.$inferSelect;
 export type ConsentRow = typeof schema.consent.$inferSelect;
 export type ProvenanceAnchorRow = typeof schema.provenanceAnchor.$inferSelect;
+export type ForeignRootRow = typeof schema.foreignRoot.$inferSelect;
 
 export interface BatchPage {
   readonly rows: BatchRow[];
@@ -152,6 +153,19 @@ export class IndexerStore {
         .from(t)
         .where(and(...conditions))
         .orderBy(desc(t.batchIndex), desc(t.position))
+        .limit(limit),
+    );
+  }
+
+  /** Roots from `origin` that the relay delivered to chain `chainId` (a partner chain), newest first. */
+  foreignRoots(chainId: number, origin: number, limit: number): Promise<ForeignRootRow[]> {
+    const t = schema.foreignRoot;
+    return this.run('foreign roots', () =>
+      this.client.db
+        .select()
+        .from(t)
+        .where(and(eq(t.chainId, chainId), eq(t.origin, origin)))
+        .orderBy(desc(t.batchIndex))
         .limit(limit),
     );
   }

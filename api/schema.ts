@@ -8,6 +8,7 @@ import { buildSchema, type PubSub } from 'type-graphql';
 import { AuthResolver } from './resolvers/auth.js';
 import { BatchResolver } from './resolvers/batch.js';
 import { ConsentResolver } from './resolvers/consent.js';
+import { ForeignResolver } from './resolvers/foreign.js';
 import { PatientResolver } from './resolvers/patient.js';
 import { SubscriptionResolver } from './resolvers/subscription.js';
 import { SystemResolver } from './resolvers/system.js';
@@ -16,7 +17,7 @@ import { TransactionResolver } from './resolvers/transaction.js';
 /** `pubSub`: the feeds' hub; subscriptions read it from their context, type-graphql only insists on one. */
 export function buildApiSchema(pubSub: PubSub): Promise<GraphQLSchema> {
   return buildSchema({
-    resolvers: [AuthResolver, BatchResolver, ConsentResolver, PatientResolver, SubscriptionResolver, SystemResolver, TransactionResolver],
+    resolvers: [AuthResolver, BatchResolver, ConsentResolver, ForeignResolver, PatientResolver, SubscriptionResolver, SystemResolver, TransactionResolver],
     // Arguments are checked by hand in resolvers/args.ts; class-validator is not used.
     validate: false,
     pubSub,

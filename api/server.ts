@@ -30,6 +30,7 @@ import { createContext, type Context, type Services } from './context.js';
 import { ApiError } from './errors.js';
 import { Shared } from './cache.js';
 import { EventFeeds } from './events.js';
+import { ForeignChain, type ForeignChainOptions } from './foreign.js';
 import { IndexerStore } from './indexerStore.js';
 import { computeStats } from './resolvers/system.js';
 import { buildApiSchema } from './schema.js';
@@ -47,6 +48,8 @@ export interface ApiServerOptions {
   readonly rollup: string;
   /** Redis of the proving pipeline with its key prefix; without it batchEvents has only indexer events. */
   readonly pipeline?: { readonly redisUrl: string; readonly prefix: string } | undefined;
+  /** The partner chain's ForeignRoots (cross-chain checks); without it those queries answer UNAVAILABLE. */
+  readonly partner?: ForeignChainOptions | undefined;
   readonly log?: (line: string) => void;
 }
 
@@ -111,7 +114,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const schema = await buildApiSchema(feeds.hub);
   const sequencer = new RollupClient(opts.sequencerUrl, { requestTimeoutMs: 5_000 });
   const stats = new Shared(1_000, () => computeStats({ store, sequencer, feeds }));
-  const services: Services = { store, sequencer, sessions, feeds, chainId: opts.chainId, rollup: opts.rollup, stats };
+  const foreign = opts.partner ? new ForeignChain(opts.partner) : undefined;
+  const services: Services = { store, sequencer, sessions, feeds, chainId: opts.chainId, rollup: opts.rollup, stats, foreign };
 
   let pipelineEvents: PipelineEvents | undefined;
   if (opts.pipeline) {
@@ -269,6 +273,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     close: () =>
       (closing ??= (async () => {
         feeds.close();
+        foreign?.close();
         await apollo.stop();
         await pipelineEvents?.close();
       })()),

@@ -17,6 +17,9 @@ export function startApiFor(config: Config, deployment: Deployment, redisUrl: st
     chainId: deployment.settlement.chainId,
     rollup,
     pipeline: redisUrl ? { redisUrl, prefix: pipelinePrefix(deployment.settlement.chainId, rollup) } : undefined,
+    partner: deployment.partner.contracts.ForeignRoots
+      ? { chainId: deployment.partner.chainId, rpcUrl: deployment.partner.rpcUrl, foreignRoots: deployment.partner.contracts.ForeignRoots }
+      : undefined,
     log,
   });
 }

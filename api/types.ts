@@ -233,3 +233,53 @@ export class SignedTxInput {
   @Field(() => String) nonce!: string;
   @Field(() => SignatureInput) signature!: SignatureInput;
 }
+
+@ObjectType({ description: "A state root of another chain's rollup, accepted by this deployment's partner chain through the relay (Hyperlane, institution validators' quorum)." })
+export class ForeignRoot {
+  @Field(() => Int, { description: 'The chain (Hyperlane domain) the root was delivered to.' }) chainId!: number;
+  @Field(() => Int, { description: 'The chain the root comes from.' }) origin!: number;
+  @Field(() => Int) batch!: number;
+  @Field(() => String) rollup!: string;
+  @Field(() => String, { description: 'Decimal field element.' }) stateRoot!: string;
+  @Field(() => String) commitment!: string;
+  @Field(() => Int) block!: number;
+  @Field(() => Int, { description: 'Unix seconds of the delivering block.' }) acceptedAt!: number;
+  @Field(() => String) txHash!: string;
+}
+
+@ObjectType({ description: "An account's leaf and Merkle path in the state root after a batch (circuits/SPEC.md State); public data, as in the batches' calldata." })
+export class AccountProof {
+  @Field(() => Int) account!: number;
+  @Field(() => Int) batch!: number;
+  @Field(() => String, { description: 'The state root the path leads to (decimal).' }) root!: string;
+  @Field(() => String) pubX!: string;
+  @Field(() => String) pubY!: string;
+  @Field(() => String) nonce!: string;
+  @Field(() => String, { description: "The account's record index hash (decimal)." }) indexHash!: string;
+  @Field(() => String) consentRoot!: string;
+  @Field(() => [String], { description: 'Siblings from the leaf level up (decimal).' }) siblings!: string[];
+}
+
+@InputType({ description: 'An AccountProof as accountProof returned it (decimal strings).' })
+export class AccountProofInput {
+  @Field(() => Int) account!: number;
+  @Field(() => String) pubX!: string;
+  @Field(() => String) pubY!: string;
+  @Field(() => String) nonce!: string;
+  @Field(() => String) indexHash!: string;
+  @Field(() => String) consentRoot!: string;
+  @Field(() => [String]) siblings!: string[];
+}
+
+@ObjectType({ description: "The partner chain's ForeignRoots verdict on a claim about a foreign account." })
+export class ForeignCheck {
+  @Field(() => Boolean) valid!: boolean;
+  @Field(() => Int, { description: 'The chain whose ForeignRoots contract answered.' }) chainId!: number;
+  @Field(() => String) foreignRoots!: string;
+}
+
+@InputType({ description: 'A BabyJubJub public key (decimal coordinates).' })
+export class PublicKeyInput {
+  @Field(() => String) x!: string;
+  @Field(() => String) y!: string;
+}

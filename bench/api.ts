@@ -36,7 +36,7 @@ import { JsonRpcProvider, Wallet, type TransactionReceipt } from 'ethers';
 import { startApiFor } from '../api/start.js';
 import { persistedOperations, type ApiServer } from '../api/server.js';
 import { readCircuitArtifacts } from '../circuits/setup.js';
-import { Gateway__factory, type Gateway } from '../contracts/types/index.js';
+import { Council__factory, Gateway__factory, type Gateway } from '../contracts/types/index.js';
 import { shutdownProver } from '../prover/groth16.js';
 import { RollupNode } from '../prover/node.js';
 import { createProveWorker, pipelinePrefix } from '../prover/pipeline.js';
@@ -47,6 +47,7 @@ import { startIndexer, type IndexerProcess } from '../scripts/indexer.js';
 import { startRedis, type RedisServer } from '../scripts/redis.js';
 import { graphqlRequest, signInToApi } from '../sdk/apiClient.js';
 import { loadConfig } from '../sdk/config.js';
+import { devCouncilWallets, proposeAndExecute, proposeAndSend, registerInstitutionCall } from '../sdk/governance.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(here, '..');
@@ -238,6 +239,7 @@ try {
   provider = new JsonRpcProvider(deployment.settlement.rpcUrl, undefined, { staticNetwork: true, pollingInterval: 25 });
   const governance = new Wallet(config.deployerKey, provider);
   const gateway: Gateway = Gateway__factory.connect(deployment.settlement.contracts.Gateway!, governance);
+  const council = Council__factory.connect(deployment.settlement.contracts.Council!, governance);
 
   // Accounts: all sent at once (explicit nonces), then their receipts.
   t = Date.now();
@@ -248,11 +250,17 @@ try {
     const k = publicKeyOf(s);
     sent.push(await gateway.registerPatient(k.x, k.y, governance.address, { nonce: nonce++ }));
   }
-  for (let i = 0; i < INSTITUTIONS; i++) {
-    const k = publicKeyOf(randomSecret());
-    sent.push(await gateway.registerInstitution(Wallet.createRandom().address, 1 + (i % 2), k.x, k.y, `did:web:bench-${i}.example`, { nonce: nonce++ }));
-  }
   const receipts = (await Promise.all(sent.map((tx) => tx.wait()))) as TransactionReceipt[];
+  // Institutions are the council's to register: one quorum proposal for all of them.
+  const gatewayAddress = deployment.settlement.contracts.Gateway!;
+  await proposeAndExecute(
+    council,
+    devCouncilWallets(),
+    Array.from({ length: INSTITUTIONS }, (_, i) => {
+      const k = publicKeyOf(randomSecret());
+      return registerInstitutionCall(gatewayAddress, { account: Wallet.createRandom().address, role: 1 + (i % 2), pubKey: [k.x, k.y], did: `did:web:bench-${i}.example` });
+    }),
+  );
   const patientAccount = Number(gateway.interface.parseLog(receipts[0]!.logs.find((l) => gateway.interface.parseLog(l)?.name === 'PatientRegistered')!)!.args.accountIndex);
   log(`${PATIENTS} patients and ${INSTITUTIONS} institutions registered in ${((Date.now() - t) / 1000).toFixed(1)} s`);
 
@@ -315,7 +323,7 @@ try {
     const did = `did:web:lag-${i}.example`;
     const k = publicKeyOf(randomSecret());
     const t0 = Date.now();
-    const tx = await gateway.registerInstitution(Wallet.createRandom().address, 1, k.x, k.y, did);
+    const tx = await proposeAndSend(council, devCouncilWallets(), [registerInstitutionCall(gatewayAddress, { account: Wallet.createRandom().address, role: 1, pubKey: [k.x, k.y], did })]);
     const seenIn = (url: string, query: string, rows: (d: Record<string, unknown>) => { did: string }[]) =>
       until(`${did} in ${url}`, async () => (rows(await graphqlRequest<Record<string, unknown>>(url, query)).some((r) => r.did === did) ? Date.now() : undefined), 30_000, 25);
     const [mined, apiSeen, ponderSeen] = await Promise.all([

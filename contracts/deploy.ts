@@ -9,6 +9,8 @@ import { readVerifierArtifact, setupCircuit, type CircuitArtifacts } from '../ci
 import { emptyTreeRoot } from '../prover/emptyTree.js';
 import { TX_RECORD_BYTES } from '../prover/profiles.js';
 import { deployRelay } from '../relay/deploy.js';
+import { MIN_BATCH_TIMEOUT_MS, devCouncilWallets, priorityMask } from '../sdk/governance.js';
+import { deployCouncil } from './deployCouncil.js';
 import {
   BaselineRegistry__factory,
   Gateway__factory,
@@ -157,8 +159,40 @@ export async function deployAll(opts: DeployOptions): Promise<Deployment> {
       threshold: config.relay.threshold,
       ...(opts.log ? { log: opts.log } : {}),
     });
-    const settlement: ChainDeployment = { ...settlementCore, contracts: { ...settlementCore.contracts, ...relay.settlement } };
-    const partner: ChainDeployment = { ...partnerCore, contracts: { ...partnerCore.contracts, ...relay.partner } };
+    // Governance goes to the institutions' council on each chain; the deployer keeps nothing.
+    const memberKeys = config.governance.members ? undefined : devCouncilWallets();
+    const members = config.governance.members ?? memberKeys!.map((w) => w.address);
+    const params = { batchSize: 0, batchTimeoutMs: Math.max(MIN_BATCH_TIMEOUT_MS, config.rollup.batchTimeoutMs), priorityOps: priorityMask(config.rollup.priorityOps) };
+    const hyperlaneOwned = (c: { Mailbox: string; PausableHook: string }) => [c.Mailbox, c.PausableHook];
+    const [settlementCouncil, partnerCouncil] = await Promise.all([
+      deployCouncil({
+        signer: l1.signer,
+        members,
+        params,
+        governed: [settlementCore.contracts.Gateway!, relay.settlement.RootPublisher],
+        owned: hyperlaneOwned(relay.settlement),
+        owned2Step: [relay.settlement.MultisigIsm],
+        ...(memberKeys ? { memberKeys } : {}),
+      }),
+      deployCouncil({
+        signer: partnerChain.signer,
+        members,
+        params,
+        governed: [partnerCore.contracts.Gateway!, relay.partner.ForeignRoots],
+        owned: hyperlaneOwned(relay.partner),
+        owned2Step: [relay.partner.MultisigIsm],
+        ...(memberKeys ? { memberKeys } : {}),
+      }),
+    ]);
+    opts.log?.(
+      `governance: councils of ${members.length} members (quorum ${members.length - Math.floor((members.length - 1) / 3)}) at ${settlementCouncil.council} and ${partnerCouncil.council}` +
+        (settlementCouncil.accepted ? '' : '; hand-over pending: the members must execute acceptGovernance/acceptOwnership proposals'),
+    );
+    const settlement: ChainDeployment = {
+      ...settlementCore,
+      contracts: { ...settlementCore.contracts, ...relay.settlement, Council: settlementCouncil.council },
+    };
+    const partner: ChainDeployment = { ...partnerCore, contracts: { ...partnerCore.contracts, ...relay.partner, Council: partnerCouncil.council } };
     const circuit: CircuitDeployment = {
       profile: config.circuit.name,
       maxTxs: config.circuit.maxTxs,

@@ -7,12 +7,12 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Abi } from 'viem';
 import { readDeployment, type ChainDeployment } from '../sdk/deployment.js';
-import { GATEWAY_EVENTS, PROVENANCE_EVENTS, ROLLUP_EVENTS, ROLLUP_FUNCTIONS, typedAbi } from './events.js';
+import { FOREIGN_ROOTS_EVENTS, GATEWAY_EVENTS, PROVENANCE_EVENTS, ROLLUP_EVENTS, ROLLUP_FUNCTIONS, typedAbi } from './events.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
 /** The contracts the indexer follows, by their name in the deployment file and artifact. */
-export const INDEXED_CONTRACTS = ['Gateway', 'Rollup', 'Provenance'] as const;
+export const INDEXED_CONTRACTS = ['Gateway', 'Rollup', 'Provenance', 'ForeignRoots'] as const;
 export type IndexedContract = (typeof INDEXED_CONTRACTS)[number];
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -59,6 +59,7 @@ export function contractsOf(env: Env) {
     Gateway: { abi: typedAbi('Gateway', abiOf('Gateway'), GATEWAY_EVENTS), chain: addressesOf(env, 'Gateway') },
     Rollup: { abi: typedAbi('Rollup', abiOf('Rollup'), [...ROLLUP_EVENTS, ...ROLLUP_FUNCTIONS]), chain: addressesOf(env, 'Rollup') },
     Provenance: { abi: typedAbi('Provenance', abiOf('Provenance'), PROVENANCE_EVENTS), chain: addressesOf(env, 'Provenance') },
+    ForeignRoots: { abi: typedAbi('ForeignRoots', abiOf('ForeignRoots'), FOREIGN_ROOTS_EVENTS), chain: addressesOf(env, 'ForeignRoots') },
   };
 }
 

@@ -29,6 +29,11 @@ export const ROLLUP_FUNCTIONS = parseAbi([
 
 export const PROVENANCE_EVENTS = parseAbi(['event RootAnchored(bytes32 indexed root, address indexed anchoredBy, bool fromRollup, uint64 batchIndex)']);
 
+export const FOREIGN_ROOTS_EVENTS = parseAbi([
+  'event ForeignRootAccepted(uint32 indexed origin, uint64 indexed batchIndex, address rollup, uint256 stateRoot, bytes32 commitment)',
+  'event ForeignRecordVerified(uint32 indexed origin, uint64 indexed batchIndex, uint32 indexed account, uint256 indexHash, address verifier)',
+]);
+
 export class AbiDriftError extends Error {
   override readonly name = 'AbiDriftError';
 }

@@ -146,6 +146,42 @@ export const provenanceAnchor = onchainTable(
   (table) => ({ pk: primaryKey({ columns: [table.chainId, table.root] }) }),
 );
 
+/** State roots of other chains' rollups, as the relay delivered them to this chain's ForeignRoots. */
+export const foreignRoot = onchainTable(
+  'foreign_roots',
+  (t) => ({
+    chainId: t.integer().notNull(),
+    chain: t.text().notNull(),
+    origin: t.integer().notNull(),
+    batchIndex: t.bigint().notNull(),
+    rollup: t.hex().notNull(),
+    stateRoot: t.bigint().notNull(),
+    commitment: t.hex().notNull(),
+    block: t.bigint().notNull(),
+    timestamp: t.bigint().notNull(),
+    txHash: t.hex().notNull(),
+  }),
+  (table) => ({ pk: primaryKey({ columns: [table.chainId, table.origin, table.batchIndex] }) }),
+);
+
+/** attestForeignRecord calls: who relied on which foreign record index (an audit trail). */
+export const foreignRecordCheck = onchainTable(
+  'foreign_record_checks',
+  (t) => ({
+    chainId: t.integer().notNull(),
+    chain: t.text().notNull(),
+    origin: t.integer().notNull(),
+    batchIndex: t.bigint().notNull(),
+    account: t.integer().notNull(),
+    indexHash: t.bigint().notNull(),
+    verifier: t.hex().notNull(),
+    block: t.bigint().notNull(),
+    txHash: t.hex().notNull(),
+    logIndex: t.integer().notNull(),
+  }),
+  (table) => ({ pk: primaryKey({ columns: [table.chainId, table.txHash, table.logIndex] }) }),
+);
+
 export const insurerSettlement = onchainTable(
   'insurer_settlements',
   (t) => ({

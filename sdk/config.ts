@@ -46,6 +46,13 @@ export interface Config {
   readonly api: ApiConfig;
   /** Institution validators and the relayer that carry state roots to the partner chain (relay/). */
   readonly relay: RelayConfig;
+  /** The institutions' council that governs both chains' contracts (contracts/src/governance/Council.sol). */
+  readonly governance: GovernanceConfig;
+}
+
+export interface GovernanceConfig {
+  /** Council member addresses; undefined = the devnet's four dev members, whose keys the devnet holds. */
+  readonly members: readonly string[] | undefined;
 }
 
 export interface RelayConfig {
@@ -210,6 +217,8 @@ function chain(env: Env, prefix: string, name: string, chainId: number, port: nu
  * - RELAYER_KEY [anvil dev key #9]           pays the relayer's gas on both chains
  * - RELAY_CONFIRMATIONS [1], RELAY_POLL_MS [500]
  * - RELAY_DIR [$DATA_DIR/relay]              relayer state and signed checkpoints
+ * - COUNCIL_MEMBERS [4 devnet members]       comma list of council member addresses (3f+1); the devnet
+ *                                            hands governance to the council and, with dev members, accepts it
  */
 export function loadConfig(env: Env = process.env): Config {
   const dataDir = resolve(str(env, 'DATA_DIR', '.data'));
@@ -234,7 +243,16 @@ export function loadConfig(env: Env = process.env): Config {
     indexer: indexer(env),
     api: api(env),
     relay: relay(env, dataDir),
+    governance: governance(env),
   };
+}
+
+function governance(env: Env): GovernanceConfig {
+  if (!env.COUNCIL_MEMBERS) return { members: undefined };
+  const members = env.COUNCIL_MEMBERS.split(',').map((m) => m.trim());
+  for (const m of members) if (!/^0x[0-9a-fA-F]{40}$/.test(m)) throw new ConfigError(`COUNCIL_MEMBERS: "${m}" is not an address`);
+  if (new Set(members.map((m) => m.toLowerCase())).size !== members.length) throw new ConfigError('COUNCIL_MEMBERS lists an address twice');
+  return { members };
 }
 
 function key(raw: string, what: string): string {

@@ -19,6 +19,7 @@ import {
   verifyTypedData,
   type BigNumberish,
   type ContractTransactionResponse,
+  type ContractTransactionReceipt,
   type Provider,
   type TypedDataDomain,
   type TypedDataField,
@@ -181,6 +182,38 @@ export async function executeProposal(
     signatures.map((s) => s.signature),
     { value: overrides.value ?? 0n },
   );
+}
+
+/**
+ * The whole round in one call, for members who sign together (the devnet, tests, a ceremony):
+ * the next nonce, a deadline `ttlSeconds` after the latest block, every wallet's signature, then
+ * the execution transaction (sent, not awaited). Throws GovernanceError before sending a doomed one.
+ */
+export async function proposeAndSend(
+  council: Council,
+  members: readonly TypedDataSigner[],
+  calls: readonly CouncilCall[],
+  ttlSeconds = 3_600,
+): Promise<ContractTransactionResponse> {
+  const provider = council.runner?.provider;
+  if (!provider) throw new GovernanceError('INVALID_ARGUMENT', 'the council contract must be connected to a signer with a provider');
+  const [nonce, block, network] = await Promise.all([council.proposalCount(), provider.getBlock('latest'), provider.getNetwork()]);
+  const proposal: Proposal = { nonce, deadline: BigInt((block?.timestamp ?? Math.floor(Date.now() / 1000)) + ttlSeconds), calls };
+  const signatures = await collectSignatures(members, councilDomain(network.chainId, await council.getAddress()), proposal);
+  return executeProposal(council, proposal, signatures);
+}
+
+/** proposeAndSend, then the mined receipt. */
+export async function proposeAndExecute(
+  council: Council,
+  members: readonly TypedDataSigner[],
+  calls: readonly CouncilCall[],
+  ttlSeconds = 3_600,
+): Promise<ContractTransactionReceipt> {
+  const tx = await proposeAndSend(council, members, calls, ttlSeconds);
+  const receipt = await tx.wait();
+  if (!receipt || receipt.status !== 1) throw new GovernanceError('INVALID_ARGUMENT', `proposal transaction ${tx.hash} reverted`);
+  return receipt;
 }
 
 // --- call builders -----------------------------------------------------------------------------

@@ -15,6 +15,8 @@ import { freePort } from '../scripts/devnet/anvil.js';
 import { startRedis, type RedisServer } from '../scripts/redis.js';
 import { startDevnet, type Devnet } from '../scripts/devnet.js';
 import { loadConfig } from '../sdk/config.js';
+import { registerInstitutionCall } from '../sdk/governance.js';
+import { governGateway } from './helpers/stack.js';
 
 let dir: string;
 let env: Record<string, string>;
@@ -126,7 +128,7 @@ it('runs the record flows: upload, grant, access by the hospital, revoke, a late
   const hBox = /x25519 key\s+([0-9a-f]{64})/.exec(who)![1]!;
   const governance = new Wallet(config.deployerKey, new JsonRpcProvider(devnet!.deployment.settlement.rpcUrl));
   const gateway = Gateway__factory.connect(devnet!.deployment.settlement.contracts.Gateway!, governance);
-  await (await gateway.registerInstitution(Wallet.createRandom().address, 1, BigInt(hx), BigInt(hy), 'did:web:hospital.example')).wait();
+  await governGateway(gateway, (g) => [registerInstitutionCall(g, { account: Wallet.createRandom().address, role: 1, pubKey: [BigInt(hx), BigInt(hy)], did: 'did:web:hospital.example' })]);
   (governance.provider as JsonRpcProvider).destroy();
   const h = 2;
   const deadline = Date.now() + 20_000;

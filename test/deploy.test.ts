@@ -5,19 +5,20 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { JsonRpcProvider, Wallet } from 'ethers';
+import { Contract, JsonRpcProvider, Wallet, zeroPadValue } from 'ethers';
 import { freePort, startAnvil, type AnvilChain } from '../scripts/devnet/anvil.js';
 import { deployAll, isDeploymentLive, DeploymentError } from '../contracts/deploy.js';
 import { ANVIL_DEV_KEY, ConfigError, loadConfig, type Config } from '../sdk/config.js';
 import { readDeployment, writeDeployment, DeploymentFileError, type ChainDeployment, type Deployment } from '../sdk/deployment.js';
 import { emptyTreeRoot } from '../prover/emptyTree.js';
-import { Gateway__factory, Provenance__factory, Rollup__factory } from '../contracts/types/index.js';
+import { Council__factory, ForeignRoots__factory, Gateway__factory, Provenance__factory, RootPublisher__factory, Rollup__factory } from '../contracts/types/index.js';
 
 const SETTLEMENT_ID = 31337;
 const PARTNER_ID = 31338;
 const DEPLOYER = new Wallet(ANVIL_DEV_KEY).address;
-const SETTLEMENT_CONTRACTS = ['BaselineRegistry', 'BatchVerifier', 'Gateway', 'Provenance', 'Rollup'];
-const PARTNER_CONTRACTS = ['BaselineRegistry', 'Gateway', 'Provenance'];
+const HYPERLANE = ['Mailbox', 'MerkleTreeHook', 'MultisigIsm', 'MultisigIsmFactory', 'PausableHook'];
+const SETTLEMENT_CONTRACTS = ['BaselineRegistry', 'BatchVerifier', 'Council', 'Gateway', ...HYPERLANE, 'Provenance', 'Rollup', 'RootPublisher'].sort();
+const PARTNER_CONTRACTS = ['BaselineRegistry', 'Council', 'ForeignRoots', 'Gateway', ...HYPERLANE, 'PoseidonT3', 'PoseidonT6', 'Provenance'].sort();
 
 /** Everything this file starts, stopped and removed in afterAll whatever happens. */
 const anvils: AnvilChain[] = [];
@@ -129,6 +130,29 @@ describe('deployAll on two anvil chains', () => {
     expect(await rollup.stateRoot()).toBe(emptyTreeRoot(config.circuit.treeDepth));
     expect(await rollup.maxTxs()).toBe(BigInt(config.circuit.maxTxs));
     expect(await rollup.batchCount()).toBe(0n);
+  });
+
+  it("hands every governed or owned contract to its chain's council, and wires the relay", async () => {
+    for (const [chain, p] of [
+      [deployment.settlement, l1],
+      [deployment.partner, l2],
+    ] as [ChainDeployment, JsonRpcProvider][]) {
+      const c = chain.contracts as Record<string, string>;
+      const council = Council__factory.connect(c.Council!, p);
+      expect(await council.quorum()).toBe(3n);
+      expect(await council.memberCount()).toBe(4n);
+      const governed = chain === deployment.settlement ? ['Gateway', 'RootPublisher'] : ['Gateway', 'ForeignRoots'];
+      for (const name of governed) expect([name, await Gateway__factory.connect(c[name]!, p).governance()]).toEqual([name, c.Council]);
+      for (const name of ['Mailbox', 'PausableHook', 'MultisigIsm']) {
+        expect([name, await new Contract(c[name]!, ['function owner() view returns (address)'], p).getFunction('owner')()]).toEqual([name, c.Council]);
+      }
+    }
+    const s = deployment.settlement.contracts as Record<string, string>;
+    const partnerSide = deployment.partner.contracts as Record<string, string>;
+    const publisher = RootPublisher__factory.connect(s.RootPublisher!, l1);
+    expect((await publisher.routes()).map((r) => [Number(r.domain), r.recipient])).toEqual([[PARTNER_ID, zeroPadValue(partnerSide.ForeignRoots!, 32).toLowerCase()]]);
+    const origin = await ForeignRoots__factory.connect(partnerSide.ForeignRoots!, l2).origins(SETTLEMENT_ID);
+    expect([origin.publisher, origin.rollup, Number(origin.treeDepth), origin.nextBatch]).toEqual([zeroPadValue(s.RootPublisher!, 32).toLowerCase(), s.Rollup, config.circuit.treeDepth, 0n]);
   });
 
   it('leaves the partner Gateway unwired (no rollup on the partner chain)', async () => {

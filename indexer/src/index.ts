@@ -1,10 +1,22 @@
 /**
  * Event handlers: Gateway (registry, forced-operation queue, insurer bonds), Rollup (finalized
  * batches, with their transactions and the consents they leave, decoded from the submitBatch
- * calldata) and Provenance (anchored roots), on every chain of the deployment file.
+ * calldata), Provenance (anchored roots) and ForeignRoots (other chains' roots the relay delivered,
+ * and the record checks made against them), on every chain of the deployment file.
  */
 import { ponder, type Context } from 'ponder:registry';
-import { batch, consent, forcedOperation, institution, insurerSettlement, patient, provenanceAnchor, transaction } from 'ponder:schema';
+import {
+  batch,
+  consent,
+  forcedOperation,
+  foreignRecordCheck,
+  foreignRoot,
+  institution,
+  insurerSettlement,
+  patient,
+  provenanceAnchor,
+  transaction,
+} from 'ponder:schema';
 import { decodeFunctionData, hexToBytes, keccak256, sha256, type Hex } from 'viem';
 // The codec alone (it pulls merkleTree.ts and poseidon-lite for SNARK_FIELD, nothing else of the prover).
 import { ForcedKind, TxOp, decodeBatchData, encodeTxRecord, type BatchShape, type DecodedBatch, type ForcedOp, type TxRecord } from '../../prover/codec.js';
@@ -261,6 +273,42 @@ ponder.on('Provenance:RootAnchored', async ({ event, context }) => {
       batchIndex: BigInt(a.batchIndex),
       block: event.block.number,
       txHash: event.transaction.hash,
+    })
+    .onConflictDoNothing();
+});
+
+ponder.on('ForeignRoots:ForeignRootAccepted', async ({ event, context }) => {
+  const a = event.args;
+  await context.db
+    .insert(foreignRoot)
+    .values({
+      ...onChain(context),
+      origin: a.origin,
+      batchIndex: BigInt(a.batchIndex),
+      rollup: a.rollup,
+      stateRoot: a.stateRoot,
+      commitment: a.commitment,
+      block: event.block.number,
+      timestamp: event.block.timestamp,
+      txHash: event.transaction.hash,
+    })
+    .onConflictDoNothing();
+});
+
+ponder.on('ForeignRoots:ForeignRecordVerified', async ({ event, context }) => {
+  const a = event.args;
+  await context.db
+    .insert(foreignRecordCheck)
+    .values({
+      ...onChain(context),
+      origin: a.origin,
+      batchIndex: BigInt(a.batchIndex),
+      account: a.account,
+      indexHash: a.indexHash,
+      verifier: a.verifier,
+      block: event.block.number,
+      txHash: event.transaction.hash,
+      logIndex: event.log.logIndex,
     })
     .onConflictDoNothing();
 });

@@ -27,7 +27,7 @@ import { loadConfig, type Config } from '../../sdk/config.js';
 import { RollupClient } from '../../sdk/rollupClient.js';
 import { launchChromium, screenshotDashboard } from '../helpers/browser.js';
 import { runScript, type ScriptProcess } from '../helpers/process.js';
-import { devnetEnv, devWallet, registerInstitution, registerPatient } from '../helpers/stack.js';
+import { devnetEnv, devWallet, registerInstitution, registerPatient, setInstitutionActive, setOperator } from '../helpers/stack.js';
 
 interface Party {
   readonly name: string;
@@ -154,7 +154,7 @@ beforeAll(async () => {
   const gateway = gatewayOf();
   P.account = await registerPatient(gateway, publicKeyOf(P.secret), governance.address);
   for (const [p, i] of [[H, 3], [H2, 5]] as const) p.account = await registerInstitution(gateway, i, 1, publicKeyOf(p.secret), `did:web:${i}.example`);
-  await (await gateway.setOperator(devWallet(1).address)).wait();
+  await setOperator(gateway, devWallet(1).address);
 
   sequencer = runScript('sequencer', 'scripts/sequencer.ts', env);
   await sequencer.waitFor(/\[sequencer\] running/, 90_000);
@@ -298,7 +298,7 @@ test('mutation, subscriptions and queries through chains -> Ponder -> API; conse
   expect(codeOf(await gql('{ batches(first: 1, after: "bm9wZQ") { totalCount } }'))).toBe('BAD_USER_INPUT');
 
   // Governance deactivates the other hospital: its live session sees no patient data, and it cannot sign in again.
-  await (await gatewayOf().setInstitutionActive(devWallet(5).address, false)).wait();
+  await setInstitutionActive(gatewayOf(), devWallet(5).address, false);
   await until('the deactivation in the indexer', async () => {
     const r = await gql('query($a: Int!) { patient(account: $a) { account } }', { a: P.account }, H2.token);
     return r.errors?.[0]?.message.includes('not active') ? true : undefined;

@@ -20,7 +20,7 @@ import { startRedis, type RedisServer } from '../../scripts/redis.js';
 import { loadConfig, type Config } from '../../sdk/config.js';
 import { RollupClient, type AccountProof } from '../../sdk/rollupClient.js';
 import { runScript, type ScriptProcess } from '../helpers/process.js';
-import { devWallet, devnetEnv, registerPatient } from '../helpers/stack.js';
+import { devWallet, devnetEnv, registerPatient, setOperator } from '../helpers/stack.js';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -114,7 +114,7 @@ beforeAll(async () => {
   const governance = new Wallet(config.deployerKey, settlement);
   const gateway = Gateway__factory.connect(deployment.settlement.contracts.Gateway!, governance);
   patient.account = await registerPatient(gateway, publicKeyOf(patient.secret), governance.address);
-  await (await gateway.setOperator(devWallet(1).address)).wait();
+  await setOperator(gateway, devWallet(1).address);
 
   sequencer = runScript('sequencer', 'scripts/sequencer.ts', env);
   // Validator i serves on VALIDATOR_PORT + i: give each its own base so the ports are the free ones.

@@ -28,6 +28,8 @@ import { ANVIL_MNEMONIC, loadConfig } from '../../sdk/config.js';
 import { queuedOps } from '../helpers/batches.js';
 import { schema, startIndexer, type IndexerProcess } from '../helpers/indexer.js';
 import { ORGANISATION_ROUTING_TYPES } from '../../sdk/routing.js';
+import { registerInstitutionCall } from '../../sdk/governance.js';
+import { governGateway, setInstitutionActive } from '../helpers/stack.js';
 
 const OP_NAMES = ['Padding', 'Upload', 'Update', 'Grant', 'Revoke', 'Access', 'Claim'];
 const FEE = 10n ** 15n;
@@ -134,8 +136,8 @@ async function settle({ witness: w, txs, timestamp, proof }: Planned): Promise<b
 
 async function registerInstitution(wallet: HDNodeWallet, role: number, secret: Uint8Array, did: string): Promise<ForcedOp> {
   const k = publicKeyOf(secret);
-  const receipt = await (await gateway.registerInstitution(wallet.address, role, k.x, k.y, did)).wait();
-  return queuedOps(gateway, receipt!)[0]!;
+  const receipt = await governGateway(gateway, (g) => [registerInstitutionCall(g, { account: wallet.address, role, pubKey: [k.x, k.y], did })]);
+  return queuedOps(gateway, receipt)[0]!;
 }
 
 const consentRows = () =>
@@ -285,7 +287,7 @@ test('batches, their decoded transactions, consents, forced operations, bonds an
   expect(exit.status).toBe(1);
 
   // InstitutionStatusChanged: governance deactivates the hospital.
-  await (await gateway.setInstitutionActive(hospital.address, false)).wait();
+  await setInstitutionActive(gateway, hospital.address, false);
 
   const settlement = await indexer!.until(
     'the exited bond',

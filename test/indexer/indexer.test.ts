@@ -13,6 +13,8 @@ import { freePort } from '../../scripts/devnet/anvil.js';
 import { startDevnet, type Devnet } from '../../scripts/devnet.js';
 import { ANVIL_MNEMONIC, loadConfig } from '../../sdk/config.js';
 import { schema, startIndexer, type IndexerProcess } from '../helpers/indexer.js';
+import { registerInstitutionCall } from '../../sdk/governance.js';
+import { governGateway } from '../helpers/stack.js';
 
 let dir: string;
 let devnet: Devnet;
@@ -70,7 +72,7 @@ beforeAll(async () => {
   // anchors a root there.
   settlementPatient = await registerPatient(settlementGateway, await sGov.getAddress());
   const k = publicKeyOf(randomSecret());
-  await (await partnerGateway.registerInstitution(lab.address, 2, k.x, k.y, 'did:web:lab.example')).wait();
+  await governGateway(partnerGateway, (g) => [registerInstitutionCall(g, { account: lab.address, role: 2, pubKey: [k.x, k.y], did: 'did:web:lab.example' })]);
   const labOnPartner = lab.connect(providers[1]!);
   await (await Provenance__factory.connect(partner.contracts.Provenance!, labOnPartner).anchor(anchoredRoot)).wait();
 
