@@ -5,7 +5,8 @@
  * untrusted relayer. A patient's upload is finalized on the settlement chain; its state root
  * arrives on the partner chain within seconds; a hospital there verifies the patient's record
  * index against it. The relayer is then killed right after publishing, restarted, and joined by a
- * second relayer: every root arrives exactly once, in order.
+ * second relayer: every root arrives exactly once, in order. The GraphQL API serves the relayed
+ * roots, the patient's proof and the partner chain's verdict.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,10 @@ import { publicKeyOf, randomSecret, signTx } from '../../prover/signing.js';
 import { freePort } from '../../scripts/devnet/anvil.js';
 import { startDevnet, type Devnet } from '../../scripts/devnet.js';
 import { startRedis, type RedisServer } from '../../scripts/redis.js';
+import { startApiFor } from '../../api/start.js';
+import type { ApiServer } from '../../api/server.js';
+import { startIndexer, type IndexerProcess } from '../../scripts/indexer.js';
+import { graphqlRequest, signInToApi } from '../../sdk/apiClient.js';
 import { loadConfig, type Config } from '../../sdk/config.js';
 import { RollupClient, type AccountProof } from '../../sdk/rollupClient.js';
 import { runScript, type ScriptProcess } from '../helpers/process.js';
@@ -38,6 +43,8 @@ let sequencer: ScriptProcess;
 const validators: ScriptProcess[] = [];
 const relayers: ScriptProcess[] = [];
 let origin: number;
+let indexer: IndexerProcess | undefined;
+let api: ApiServer | undefined;
 
 const patient = { secret: randomSecret(), account: 0, nonce: 0n };
 
@@ -100,6 +107,8 @@ beforeAll(async () => {
     PROVE_WORKERS: '1',
     FORCED_POLL_MS: '300',
     OPERATOR_KEY: devWallet(1).privateKey,
+    INDEXER_PORT: String(await freePort()),
+    API_PORT: '0',
     RELAY_POLL_MS: '250',
     VALIDATOR_URLS: validatorPorts.map((p) => `http://127.0.0.1:${p}`).join(','),
   });
@@ -131,6 +140,8 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
+  await api?.close();
+  await indexer?.stop();
   await Promise.allSettled([sequencer?.kill(), ...validators.map((v) => v.kill()), ...relayers.map((r) => r.kill())]);
   settlement?.destroy();
   partner?.destroy();
@@ -199,3 +210,34 @@ test('a relayer killed right after publishing, restarted and joined by a second 
   expect(accepted).toEqual([...Array(batches).keys()]);
   for (const i of accepted) expect((await foreignRoots.foreignRoot(origin, i)).stateRoot).toBe((await rollup.batch(i)).stateRoot);
 }, 240_000);
+
+test('the GraphQL API: relayed roots from the indexer, the patient\'s proof, the partner chain\'s verdict', async () => {
+  indexer = await startIndexer(config, () => undefined, { env: { INDEXER_POLLING_MS: '200' } });
+  api = await startApiFor(config, devnet.deployment, redis.url, () => undefined);
+  const batches = Number(await rollup.batchCount());
+  type Root = { origin: number; batch: number; stateRoot: string; chainId: number };
+  const roots = await until('the relayed roots in the indexer', async () => {
+    const r = (await graphqlRequest<{ foreignRoots: Root[] }>(api!.url, '{ foreignRoots(first: 50) { origin batch stateRoot chainId } }')).foreignRoots;
+    return r.length === batches ? r : undefined;
+  }, 60_000);
+  expect(roots.map((r) => r.batch)).toEqual([...Array(batches).keys()].reverse());
+  expect(roots.every((r) => r.origin === origin && r.chainId === devnet.deployment.partner.chainId)).toBe(true);
+
+  const last = batches - 1;
+  const PROOF = 'query($a: Int!, $b: Int!) { accountProof(account: $a, batch: $b) { account pubX pubY nonce indexHash consentRoot siblings root } }';
+  const anonymous = await graphqlRequest(api.url, PROOF, { a: patient.account, b: last }).then(() => 'ok', (e: { code?: string }) => e.code);
+  expect(anonymous).toBe('UNAUTHENTICATED');
+  const session = await signInToApi(api.url, patient.account, patient.secret);
+  const { accountProof } = await graphqlRequest<{ accountProof: Record<string, unknown> & { root: string; indexHash: string } }>(api.url, PROOF, { a: patient.account, b: last }, session.token);
+  expect(accountProof.root).toBe(roots[0]!.stateRoot);
+  const { root: _root, ...proof } = accountProof;
+  const VERIFY = 'query($o: Int!, $b: Int!, $a: Int!, $h: String!, $p: AccountProofInput!) { verifyForeignRecord(origin: $o, batch: $b, account: $a, indexHash: $h, proof: $p) { valid chainId } }';
+  const verdict = (h: string, b = last) => graphqlRequest<{ verifyForeignRecord: { valid: boolean; chainId: number } }>(api!.url, VERIFY, { o: origin, b, a: patient.account, h, p: proof });
+  expect((await verdict(accountProof.indexHash)).verifyForeignRecord).toEqual({ valid: true, chainId: devnet.deployment.partner.chainId });
+  expect((await verdict((BigInt(accountProof.indexHash) + 1n).toString())).verifyForeignRecord.valid).toBe(false);
+  await expect(verdict(accountProof.indexHash, batches + 5)).rejects.toThrow(/has reached chain/);
+  const key = publicKeyOf(patient.secret);
+  const IDENTITY = 'query($o: Int!, $b: Int!, $a: Int!, $k: PublicKeyInput!, $p: AccountProofInput!) { verifyForeignIdentity(origin: $o, batch: $b, account: $a, publicKey: $k, proof: $p) { valid } }';
+  const identity = await graphqlRequest<{ verifyForeignIdentity: { valid: boolean } }>(api.url, IDENTITY, { o: origin, b: last, a: patient.account, k: { x: key.x.toString(), y: key.y.toString() }, p: proof });
+  expect(identity.verifyForeignIdentity.valid).toBe(true);
+}, 180_000);
