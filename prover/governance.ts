@@ -5,7 +5,7 @@
  * batch boundaries, never what a batch proves.
  */
 import type { Provider } from 'ethers';
-import { Council__factory } from '../contracts/types/index.js';
+import { Council__factory, type Gateway } from '../contracts/types/index.js';
 import type { TxOpName } from '../sdk/config.js';
 import { readCouncilParams, type CouncilParams } from '../sdk/governance.js';
 import { TxOp } from './codec.js';
@@ -78,35 +78,73 @@ export async function watchCouncil(opts: WatchCouncilOptions): Promise<CouncilWa
   const initial = await readCouncilParams(council);
   apply(initial);
   let current = initial;
-  let stopped = false;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let inFlight: Promise<void> = Promise.resolve();
-
-  const poll = async (): Promise<void> => {
+  const polling = every(pollMs, async (stopped) => {
     try {
       const next = await readCouncilParams(council);
-      if (stopped || same(next, current)) return;
+      if (stopped() || same(next, current)) return;
       apply(next);
       current = next;
     } catch (err) {
-      if (!stopped) log(`council ${opts.council}: policy update failed (${(err as Error).message}); keeping the current policy`);
+      if (!stopped()) log(`council ${opts.council}: policy update failed (${(err as Error).message}); keeping the current policy`);
     }
-  };
+  });
+  return { initial, stop: () => polling.stop() };
+}
+
+/** Runs `tick` every pollMs (after the previous tick ended) until stop(), which awaits the tick in flight. */
+function every(pollMs: number, tick: (stopped: () => boolean) => Promise<void>): { stop(): Promise<void> } {
+  let stopped = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let inFlight: Promise<void> = Promise.resolve();
   const schedule = (): void => {
     if (stopped) return;
     timer = setTimeout(() => {
-      inFlight = poll().finally(schedule);
+      inFlight = tick(() => stopped).finally(schedule);
     }, pollMs);
     timer.unref();
   };
   schedule();
-
   return {
-    initial,
     async stop() {
       stopped = true;
       if (timer !== undefined) clearTimeout(timer);
       await inFlight;
     },
   };
+}
+
+export interface WatchOperatorOptions {
+  readonly gateway: Gateway;
+  /** This node's operator address. */
+  readonly self: string;
+  readonly pollMs?: number;
+  readonly log: (line: string) => void;
+  /** Called when this node stops or starts being the Gateway's operator. */
+  readonly onChange: (isOperator: boolean) => void | Promise<void>;
+}
+
+/**
+ * Follows Gateway.operator(): when the council rotates the operator away from this node, the node
+ * stops settling (its submissions would revert NotOperator) until the role comes back.
+ */
+export function watchOperator(opts: WatchOperatorOptions): { stop(): Promise<void> } {
+  let isOperator = true;
+  return every(opts.pollMs ?? 2000, async (stopped) => {
+    let current: string;
+    try {
+      current = await opts.gateway.operator();
+    } catch (err) {
+      if (!stopped()) opts.log(`operator check failed (${(err as Error).message}); retrying`);
+      return;
+    }
+    const now = current.toLowerCase() === opts.self.toLowerCase();
+    if (stopped() || now === isOperator) return;
+    isOperator = now;
+    opts.log(
+      now
+        ? `this node (${opts.self}) is the sequencer operator again: settlement resumes`
+        : `the council rotated the sequencer operator to ${current}; this node (${opts.self}) pauses settlement (batches stay queued): restart it with the new OPERATOR_KEY or hand the sequencer log over`,
+    );
+    await opts.onChange(now);
+  });
 }

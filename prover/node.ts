@@ -24,7 +24,7 @@ import { Gateway__factory, Rollup__factory, type Gateway, type Rollup } from '..
 import type { Config } from '../sdk/config.js';
 import type { Deployment } from '../sdk/deployment.js';
 import { ForcedQueueWatcher } from './forcedWatcher.js';
-import { priorityPredicate, watchCouncil, type CouncilWatch } from './governance.js';
+import { priorityPredicate, watchCouncil, watchOperator, type CouncilWatch } from './governance.js';
 import { createSequencerHttpServer } from './http.js';
 import { StateHistory } from './stateHistory.js';
 import { Pipeline, pipelinePrefix, type PipelineEvent } from './pipeline.js';
@@ -118,7 +118,8 @@ export class RollupNode {
     readonly walPath: string,
     readonly settledAtStart: number,
     private readonly watcherFailed: Promise<string>,
-    private readonly councilWatch?: CouncilWatch,
+    /** Governance pollers (council policy, operator role), stopped with the node. */
+    private readonly watches: readonly { stop(): Promise<void> }[] = [],
   ) {
     this.failed = new Promise<string>((resolve) => (this.fail = resolve));
     void watcherFailed.then((r) => this.fail(r));
@@ -197,6 +198,19 @@ export class RollupNode {
         else if (e.stage === 'failed') log(`batch ${e.batch} ${e.queue} job failed: ${e.reason ?? 'unknown reason'}`);
       });
       pipeline.attach(sequencer);
+      // Obey an operator rotation by the council: settle only while this key is the operator.
+      const operatorWatch = watchOperator({
+        gateway,
+        self: operator.address,
+        log,
+        onChange: async (isOperator) => {
+          const worker = pipeline.settleWorker?.worker;
+          if (!worker) return;
+          if (isOperator) worker.resume();
+          else await worker.pause(true);
+        },
+      });
+      cleanup.push(() => operatorWatch.stop());
       for (const b of sequencer.recovered) {
         if (b.index < settled) continue;
         await pipeline.enqueueBatch({ ...b, before: b.before! });
@@ -236,7 +250,10 @@ export class RollupNode {
       });
       const address = server.address() as AddressInfo;
       const url = `http://${config.rollup.sequencerHost}:${address.port}`;
-      self.node = new RollupNode(sequencer, pipeline, watcher, server, rollup, provider, pool, url, walPath, settled, watcherFailed, councilWatch);
+      self.node = new RollupNode(sequencer, pipeline, watcher, server, rollup, provider, pool, url, walPath, settled, watcherFailed, [
+        ...(councilWatch ? [councilWatch] : []),
+        operatorWatch,
+      ]);
       return self.node;
     } catch (err) {
       for (const c of cleanup.reverse()) {
@@ -312,7 +329,7 @@ export class RollupNode {
         this.server.closeAllConnections();
       });
       await this.watcher.stop();
-      await this.councilWatch?.stop();
+      for (const w of this.watches) await w.stop();
       this.sequencer.detach();
       await this.pool.close();
       await this.pipeline.close(true);

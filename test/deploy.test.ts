@@ -400,6 +400,27 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ PROVE_LOCK_MS: '10' })).toThrow(/PROVE_LOCK_MS must be a decimal integer in 1000\.\./);
   });
 
+  it('reads the relay and governance settings: defaults, overrides and refusals', () => {
+    const d = loadConfig({ DATA_DIR: '/tmp/x' });
+    expect(d.relay.validatorKeys).toHaveLength(4);
+    expect(new Set(d.relay.validatorKeys).size).toBe(4);
+    expect(d.relay).toMatchObject({ threshold: 3, validatorPort: 8560, localValidators: 4, confirmations: 1, pollMs: 500, dir: '/tmp/x/relay' });
+    expect(d.relay.validatorUrls).toEqual([0, 1, 2, 3].map((i) => `http://127.0.0.1:${8560 + i}`));
+    expect(d.governance.members).toBeUndefined();
+    const keys = Array.from({ length: 7 }, (_, i) => `0x${(i + 1).toString(16).padStart(64, '0')}`);
+    const o = loadConfig({ VALIDATOR_KEYS: keys.join(','), LOCAL_VALIDATORS: '2', VALIDATOR_URLS: 'https://v1.example/,https://v2.example' });
+    expect(o.relay).toMatchObject({ threshold: 5, localValidators: 2, validatorUrls: ['https://v1.example', 'https://v2.example'] });
+    expect(loadConfig({ VALIDATOR_KEYS: keys.slice(0, 4).join(','), VALIDATOR_THRESHOLD: '4' }).relay.threshold).toBe(4);
+    expect(() => loadConfig({ VALIDATOR_KEYS: keys.slice(0, 4).join(','), VALIDATOR_THRESHOLD: '5' })).toThrow(/VALIDATOR_THRESHOLD must be a decimal integer in 1\.\.4/);
+    expect(() => loadConfig({ VALIDATOR_KEYS: '0x12' })).toThrow(/VALIDATOR_KEYS\[0\] must be a 0x-prefixed 32-byte hex private key/);
+    expect(() => loadConfig({ VALIDATOR_URLS: 'ftp://x' })).toThrow(/VALIDATOR_URLS/);
+    expect(() => loadConfig({ RELAYER_KEY: 'nope' })).toThrow(/RELAYER_KEY/);
+    const members = [Wallet.createRandom().address, Wallet.createRandom().address];
+    expect(loadConfig({ COUNCIL_MEMBERS: members.join(', ') }).governance.members).toEqual(members);
+    expect(() => loadConfig({ COUNCIL_MEMBERS: `${members[0]},${members[0]!.toLowerCase()}` })).toThrow(/twice/);
+    expect(() => loadConfig({ COUNCIL_MEMBERS: '0x1234' })).toThrow(/not an address/);
+  });
+
   it('names its errors ConfigError', () => {
     try {
       loadConfig({ SETTLEMENT_PORT: 'x' });

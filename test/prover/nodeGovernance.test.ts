@@ -109,3 +109,27 @@ it('with a Council the node takes its policy at start and follows a quorum decis
     await node.stop();
   }
 });
+
+it('pauses settlement when the operator is rotated away from its key, and resumes when it comes back', async () => {
+  const lines: string[] = [];
+  const node = await startNode(base, lines);
+  const waitLine = async (pattern: RegExp) => {
+    const deadline = Date.now() + 10_000;
+    while (!lines.some((l) => pattern.test(l))) {
+      if (Date.now() > deadline) throw new Error(`no line matching ${pattern}:\n${lines.join('\n')}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  try {
+    const worker = node.pipeline.settleWorker!.worker;
+    expect(worker.isPaused()).toBe(false);
+    await (await c.gateway.setOperator(chain.accounts[7]!.address)).wait();
+    await waitLine(/rotated the sequencer operator to 0x[0-9a-fA-F]{40}; this node .* pauses settlement/);
+    expect(worker.isPaused()).toBe(true);
+    await (await c.gateway.setOperator(c.operator.address)).wait();
+    await waitLine(/is the sequencer operator again: settlement resumes/);
+    expect(worker.isPaused()).toBe(false);
+  } finally {
+    await node.stop();
+  }
+});
