@@ -15,12 +15,13 @@
  * written to `stateFile` after every delivery. A restart rescans from there and asks the
  * destination Mailbox what it already delivered, so nothing is delivered twice (the Mailbox would
  * refuse it anyway) and nothing is skipped. Delivery is in order and stops at the first message it
- * cannot deliver yet (ForeignRoots accepts roots only in batch order).
+ * cannot deliver yet (ForeignRoots accepts roots only in batch order); a message the receiver can
+ * never accept (an unenrolled sender, a batch older than it expects) is dropped with a log line.
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { JsonRpcProvider, Wallet, getAddress, id as eventTopic, zeroPadValue, type Log } from 'ethers';
-import { RootPublisher__factory } from '../contracts/types/index.js';
+import { JsonRpcProvider, Wallet, getAddress, id as eventTopic, toBeHex, zeroPadValue, type Log } from 'ethers';
+import { ForeignRoots__factory, RootPublisher__factory } from '../contracts/types/index.js';
 import { checkpointFields, checkpointSigner, messageIdMultisigMetadata, type SignedCheckpoint } from './checkpoint.js';
 import { mailboxAt, mailboxInterface, merkleTreeHookInterface, multisigIsmAt } from './hyperlane.js';
 import { decodeRootMessage, hyperlaneMessage, type HyperlaneMessage } from './message.js';
@@ -38,6 +39,12 @@ export interface RelayerOptions {
   readonly destination: { readonly rpcUrl: string; readonly domain: number; readonly mailbox: string };
   /** Only messages to these destination contracts are relayed (a relayer pays for what it carries). */
   readonly recipients: readonly string[];
+  /**
+   * Only messages from these origin senders are relayed; default the rootPublisher when set, else
+   * any sender. Anyone can dispatch to a recipient, and a message it refuses (UnknownSender) would
+   * otherwise hold the in-order queue for good.
+   */
+  readonly senders?: readonly string[];
   readonly validatorUrls: readonly string[];
   /** Pays gas on both chains. */
   readonly key: string;
@@ -87,6 +94,7 @@ export class Relayer {
   private readonly originWallet: Wallet;
   private readonly destinationWallet: Wallet;
   private readonly recipients: ReadonlySet<string>;
+  private readonly senders: ReadonlySet<string> | undefined;
   private queue: Pending[] = [];
   /** Origin blocks up to here are scanned into the queue. */
   private scannedTo: number;
@@ -102,6 +110,8 @@ export class Relayer {
     this.originWallet = new Wallet(opts.key, this.origin);
     this.destinationWallet = new Wallet(opts.key, this.destination);
     this.recipients = new Set(opts.recipients.map((r) => zeroPadValue(getAddress(r), 32).toLowerCase()));
+    const senders = opts.senders ?? (opts.origin.rootPublisher ? [opts.origin.rootPublisher] : undefined);
+    this.senders = senders && new Set(senders.map((s) => getAddress(s)));
     this.nextBlock = Math.max(opts.origin.startBlock, readState(opts.stateFile)?.nextBlock ?? 0);
     this.scannedTo = this.nextBlock - 1;
   }
@@ -112,7 +122,10 @@ export class Relayer {
 
   /** Runs ticks every pollMs until stop(). The first tick's errors are thrown (a bad config fails fast). */
   async start(): Promise<void> {
-    await this.tick();
+    // Tracked as `running` so a stop() during the first tick waits for it (before destroying the providers).
+    const first = this.tick();
+    this.running = first.catch(() => undefined);
+    await first;
     this.schedule();
   }
 
@@ -152,7 +165,7 @@ export class Relayer {
     while (this.scannedTo < head && !this.stopped) {
       const fromBlock = this.scannedTo + 1;
       const toBlock = Math.min(head, fromBlock + LOG_SPAN - 1);
-      const destinationTopic = zeroPadValue(`0x${this.opts.destination.domain.toString(16)}`, 32);
+      const destinationTopic = toBeHex(this.opts.destination.domain, 32);
       const [dispatches, inserted] = await Promise.all([
         this.origin.getLogs({ address: this.opts.origin.mailbox, topics: [DISPATCH, null, destinationTopic], fromBlock, toBlock }),
         this.origin.getLogs({ address: this.opts.origin.merkleTreeHook, topics: [INSERTED], fromBlock, toBlock }),
@@ -173,6 +186,7 @@ export class Relayer {
     if (!event) return;
     const recipient = (event.args[2] as string).toLowerCase();
     if (!this.recipients.has(recipient)) return;
+    if (this.senders && !this.senders.has(getAddress(event.args[0] as string))) return;
     const message = hyperlaneMessage(event.args[3] as string);
     const index = indexOf.get(message.id.toLowerCase());
     if (index === undefined) {
@@ -206,6 +220,12 @@ export class Relayer {
     try {
       await mailbox.getFunction('process').estimateGas(metadata, message.bytes);
     } catch (err) {
+      const never = neverAccepted(err);
+      if (never) {
+        // Holding it would stall every later root behind it: drop it, loudly.
+        this.opts.log(`message nonce ${message.nonce} dropped: the receiver will never accept it (${never})`);
+        return true;
+      }
       this.waiting(`message nonce ${message.nonce} would revert on delivery (${reason(err)}); holding it`);
       return false;
     }
@@ -322,6 +342,30 @@ function writeState(file: string, state: RelayerState): void {
 
 function byPosition(a: Log, b: Log): number {
   return a.blockNumber - b.blockNumber || a.index - b.index;
+}
+
+const foreignRootsErrors = ForeignRoots__factory.createInterface();
+
+/**
+ * A ForeignRoots refusal no later delivery can change: a sender, origin or rollup it does not
+ * enrol, a malformed root, or a batch older than the one it expects (re-enrolled past it).
+ * OutOfOrder for a later batch is not final: the earlier one may still arrive.
+ */
+function neverAccepted(err: unknown): string | undefined {
+  const data = (err as { data?: unknown }).data;
+  if (typeof data !== 'string' || data.length < 10) return undefined;
+  let decoded;
+  try {
+    decoded = foreignRootsErrors.parseError(data);
+  } catch {
+    return undefined;
+  }
+  if (!decoded) return undefined;
+  const args = decoded.args.map(String).join(', ');
+  if (decoded.name === 'OutOfOrder') return BigInt(decoded.args[1] as bigint) < BigInt(decoded.args[0] as bigint) ? `OutOfOrder(${args})` : undefined;
+  return ['UnknownOrigin', 'UnknownSender', 'WrongRollup', 'RootOutOfField', 'ValueNotAccepted'].includes(decoded.name)
+    ? `${decoded.name}(${args})`
+    : undefined;
 }
 
 function reason(err: unknown): string {
