@@ -27,7 +27,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { NoopIsm__factory } from '@hyperlane-xyz/core';
-import { ContractFactory, HDNodeWallet, JsonRpcProvider, Mnemonic, NonceManager, type InterfaceAbi, type TransactionReceipt } from 'ethers';
+import { ContractFactory, NonceManager, type InterfaceAbi, type TransactionReceipt } from 'ethers';
 import { ForeignRoots__factory, RootPublisher__factory } from '../contracts/types/index.js';
 import { shutdownProver } from '../prover/groth16.js';
 import { PROFILES } from '../prover/profiles.js';
@@ -37,9 +37,8 @@ import { addressToBytes32, mailboxAt, mailboxInterface } from '../relay/hyperlan
 import { hyperlaneMessage } from '../relay/message.js';
 import { Relayer, type Delivery } from '../relay/relayer.js';
 import { InstitutionValidator } from '../relay/validator.js';
-import { freePort, startAnvil, type AnvilChain } from '../scripts/devnet/anvil.js';
-import { ANVIL_MNEMONIC, devValidatorKey } from '../sdk/config.js';
-import { deploySettlement, type TestChain } from '../test/helpers/chain.js';
+import { devValidatorKey } from '../sdk/config.js';
+import { deploySettlement, startTestChain, type TestChain } from '../test/helpers/chain.js';
 import { finalizeBatch, patientState, setIndexHash } from '../test/helpers/relay.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -72,26 +71,6 @@ function stats(values: readonly number[]): { p50: number; p90: number; max: numb
   return { p50: at(50), p90: at(90), max: s[s.length - 1]!, mean: s.reduce((a, b) => a + b, 0) / s.length };
 }
 
-async function chainOf(chainId: number, blockTime: number): Promise<TestChain> {
-  const anvil: AnvilChain = await startAnvil({ chainId, port: await freePort(), blockTime, name: `bench-${chainId}` });
-  const provider = new JsonRpcProvider(anvil.url, undefined, { staticNetwork: true, pollingInterval: 50, cacheTimeout: -1 });
-  const mnemonic = Mnemonic.fromPhrase(ANVIL_MNEMONIC);
-  const accounts = Array.from({ length: 10 }, (_, i) => HDNodeWallet.fromMnemonic(mnemonic, `m/44'/60'/0'/0/${i}`).connect(provider));
-  const unsupported = () => Promise.reject(new Error('not in the bench'));
-  return {
-    anvil,
-    provider,
-    accounts,
-    async stop() {
-      provider.destroy();
-      await anvil.stop();
-    },
-    snapshot: unsupported,
-    revert: unsupported,
-    mine: unsupported,
-  };
-}
-
 async function mined(tx: Promise<{ wait(): Promise<TransactionReceipt | null> }>, what: string): Promise<TransactionReceipt> {
   const receipt = await (await tx).wait();
   if (!receipt || receipt.status !== 1) throw new Error(`${what} reverted`);
@@ -106,7 +85,10 @@ try {
   const t0 = Date.now();
   const machine = { cores: cpus().length, cpu: cpus()[0]?.model.trim() ?? 'unknown', memGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
   log(`machine: ${machine.cores} cores, ${machine.cpu}, ${machine.memGiB} GiB, node ${machine.node}`);
-  const [settlement, partner] = await Promise.all([chainOf(SETTLEMENT_ID, SETTLEMENT_BLOCK), chainOf(PARTNER_ID, PARTNER_BLOCK)]);
+  const [settlement, partner] = await Promise.all([
+    startTestChain(SETTLEMENT_ID, { blockTime: SETTLEMENT_BLOCK, name: 'bench' }),
+    startTestChain(PARTNER_ID, { blockTime: PARTNER_BLOCK, name: 'bench' }),
+  ]);
   chains.push(settlement, partner);
   log(`chains up: settlement ${SETTLEMENT_ID} (block ${SETTLEMENT_BLOCK} s), partner ${PARTNER_ID} (block ${PARTNER_BLOCK} s); deploying ...`);
   const c = await deploySettlement(settlement);

@@ -3,12 +3,13 @@
  * fresh chain always gets the same addresses. Expects compiled artifacts (contracts/build.ts).
  */
 import { ContractFactory, JsonRpcProvider, NonceManager, Wallet, type ContractTransactionResponse } from 'ethers';
-import type { Config } from '../sdk/config.js';
+import { byzantineQuorum, type Config } from '../sdk/config.js';
 import type { ChainDeployment, CircuitDeployment, Deployment } from '../sdk/deployment.js';
 import { readVerifierArtifact, setupCircuit, type CircuitArtifacts } from '../circuits/setup.js';
 import { emptyTreeRoot } from '../prover/emptyTree.js';
 import { TX_RECORD_BYTES } from '../prover/profiles.js';
 import { deployRelay } from '../relay/deploy.js';
+import type { HyperlaneCore } from '../relay/hyperlane.js';
 import { MIN_BATCH_TIMEOUT_MS, devCouncilWallets, priorityMask } from '../sdk/governance.js';
 import { deployCouncil } from './deployCouncil.js';
 import {
@@ -163,29 +164,22 @@ export async function deployAll(opts: DeployOptions): Promise<Deployment> {
     const memberKeys = config.governance.members ? undefined : devCouncilWallets();
     const members = config.governance.members ?? memberKeys!.map((w) => w.address);
     const params = { batchSize: 0, batchTimeoutMs: Math.max(MIN_BATCH_TIMEOUT_MS, config.rollup.batchTimeoutMs), priorityOps: priorityMask(config.rollup.priorityOps) };
-    const hyperlaneOwned = (c: { Mailbox: string; PausableHook: string }) => [c.Mailbox, c.PausableHook];
+    const councilOn = (signer: NonceManager, governed: string[], core: HyperlaneCore) =>
+      deployCouncil({
+        signer,
+        members,
+        params,
+        governed,
+        owned: [core.Mailbox, core.PausableHook],
+        owned2Step: [core.MultisigIsm],
+        ...(memberKeys ? { memberKeys } : {}),
+      });
     const [settlementCouncil, partnerCouncil] = await Promise.all([
-      deployCouncil({
-        signer: l1.signer,
-        members,
-        params,
-        governed: [settlementCore.contracts.Gateway!, relay.settlement.RootPublisher],
-        owned: hyperlaneOwned(relay.settlement),
-        owned2Step: [relay.settlement.MultisigIsm],
-        ...(memberKeys ? { memberKeys } : {}),
-      }),
-      deployCouncil({
-        signer: partnerChain.signer,
-        members,
-        params,
-        governed: [partnerCore.contracts.Gateway!, relay.partner.ForeignRoots],
-        owned: hyperlaneOwned(relay.partner),
-        owned2Step: [relay.partner.MultisigIsm],
-        ...(memberKeys ? { memberKeys } : {}),
-      }),
+      councilOn(l1.signer, [settlementCore.contracts.Gateway!, relay.settlement.RootPublisher], relay.settlement),
+      councilOn(partnerChain.signer, [partnerCore.contracts.Gateway!, relay.partner.ForeignRoots], relay.partner),
     ]);
     opts.log?.(
-      `governance: councils of ${members.length} members (quorum ${members.length - Math.floor((members.length - 1) / 3)}) at ${settlementCouncil.council} and ${partnerCouncil.council}` +
+      `governance: councils of ${members.length} members (quorum ${byzantineQuorum(members.length)}) at ${settlementCouncil.council} and ${partnerCouncil.council}` +
         (settlementCouncil.accepted ? '' : '; hand-over pending: the members must execute acceptGovernance/acceptOwnership proposals'),
     );
     const settlement: ChainDeployment = {

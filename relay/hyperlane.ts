@@ -64,12 +64,6 @@ export function sortValidators(validators: readonly string[]): string[] {
   return sorted;
 }
 
-/** 2f+1 of 3f+1: the largest f with 3f+1 <= n tolerates f faulty validators. */
-export function byzantineThreshold(n: number): number {
-  if (!Number.isInteger(n) || n < 1) throw new HyperlaneDeployError(`need at least one validator, got ${n}`);
-  return n - Math.floor((n - 1) / 3);
-}
-
 async function deployed(factory: { abi: InterfaceAbi; bytecode: string }, signer: Signer, ...args: unknown[]): Promise<Contract> {
   const contract = (await new ContractFactory(factory.abi, factory.bytecode, signer).deploy(...args)) as Contract;
   await contract.waitForDeployment();

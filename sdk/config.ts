@@ -260,12 +260,17 @@ function key(raw: string, what: string): string {
   return raw;
 }
 
+/** 2f+1 of 3f+1 (n - f for the largest f with 3f+1 <= n): the validators' and the council's quorum. */
+export function byzantineQuorum(n: number): number {
+  return n - Math.floor((n - 1) / 3);
+}
+
 function relay(env: Env, dataDir: string): RelayConfig {
   const validatorKeys = env.VALIDATOR_KEYS
     ? env.VALIDATOR_KEYS.split(',').map((k, i) => key(k.trim(), `VALIDATOR_KEYS[${i}]`))
     : [0, 1, 2, 3].map(devValidatorKey);
   const n = validatorKeys.length;
-  const threshold = int(env, 'VALIDATOR_THRESHOLD', n - Math.floor((n - 1) / 3), 1, n);
+  const threshold = int(env, 'VALIDATOR_THRESHOLD', byzantineQuorum(n), 1, n);
   const validatorHost = str(env, 'VALIDATOR_HOST', '127.0.0.1');
   const validatorPort = int(env, 'VALIDATOR_PORT', 8560, 1, 65_535 - n);
   const urls = env.VALIDATOR_URLS

@@ -31,7 +31,7 @@ import {
   type Dispatched,
   type RelayChains,
 } from '../helpers/relay.js';
-import { expectRevert } from '../helpers/revert.js';
+import { expectRevert, revertData } from '../helpers/revert.js';
 
 const gas = new GasTable('relay (Hyperlane multisig ISM 3 of 4, ForeignRoots)');
 let r: RelayChains;
@@ -67,17 +67,6 @@ afterAll(async () => {
   await r?.stop();
   await shutdownProver();
 });
-
-/** Revert data of a failed call (as test/helpers/revert.ts digs it out), '0x' when empty. */
-function revertData(err: unknown): string | undefined {
-  let e = err as { data?: unknown; info?: { error?: { data?: unknown } }; error?: { data?: unknown } } | undefined;
-  for (let depth = 0; e && depth < 5; depth++) {
-    if (typeof e.data === 'string' && e.data.startsWith('0x')) return e.data;
-    if (typeof e.info?.error?.data === 'string') return e.info.error.data;
-    e = e.error as typeof e;
-  }
-  return undefined;
-}
 
 /** Asserts a revert with require(..., reason): Error(string). */
 async function expectReason(call: Promise<unknown>, reason: string): Promise<void> {

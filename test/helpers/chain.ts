@@ -34,8 +34,9 @@ export interface TestChain {
   mine(blocks: number): Promise<void>;
 }
 
-export async function startTestChain(chainId = 31337): Promise<TestChain> {
-  const anvil = await startAnvil({ chainId, port: await freePort(), name: `test-${chainId}` });
+/** `blockTime` (seconds) mines on a clock like the devnet; default: a block per transaction. */
+export async function startTestChain(chainId = 31337, opts: { blockTime?: number; name?: string } = {}): Promise<TestChain> {
+  const anvil = await startAnvil({ chainId, port: await freePort(), name: `${opts.name ?? 'test'}-${chainId}`, ...(opts.blockTime ? { blockTime: opts.blockTime } : {}) });
   const provider = new JsonRpcProvider(anvil.url, undefined, { staticNetwork: true, pollingInterval: 50, cacheTimeout: -1 });
   const mnemonic = Mnemonic.fromPhrase(ANVIL_MNEMONIC);
   const accounts = Array.from({ length: 10 }, (_, i) => HDNodeWallet.fromMnemonic(mnemonic, `m/44'/60'/0'/0/${i}`).connect(provider));

@@ -6,7 +6,8 @@
 import { expect } from '@jest/globals';
 import type { Interface } from 'ethers';
 
-function revertData(err: unknown): string | undefined {
+/** The revert data of a failed call, wherever ethers put it; undefined when there is none. */
+export function revertData(err: unknown): string | undefined {
   let e = err as { data?: unknown; info?: { error?: { data?: unknown } }; error?: { data?: unknown } } | undefined;
   for (let depth = 0; e && depth < 5; depth++) {
     if (typeof e.data === 'string' && e.data.startsWith('0x')) return e.data;
