@@ -17,7 +17,7 @@ import {
   StorageMessageIdMultisigIsm__factory,
   StorageMessageIdMultisigIsmFactory__factory,
 } from '@hyperlane-xyz/core';
-import { Contract, ContractFactory, Interface, getAddress, type ContractRunner, type InterfaceAbi, type Signer } from 'ethers';
+import { Contract, ContractFactory, Interface, NonceManager, getAddress, type ContractRunner, type InterfaceAbi, type Signer } from 'ethers';
 
 interface PublishedFactory {
   readonly abi: unknown;
@@ -85,7 +85,9 @@ export async function deployHyperlaneCore(opts: {
   validators: readonly string[];
   threshold: number;
 }): Promise<HyperlaneCore> {
-  const { signer, domain } = opts;
+  const { domain } = opts;
+  // Contracts go out back to back: nonces must come from one manager.
+  const signer = opts.signer instanceof NonceManager ? opts.signer : new NonceManager(opts.signer);
   const validators = sortValidators(opts.validators);
   if (opts.threshold < 1 || opts.threshold > validators.length) {
     throw new HyperlaneDeployError(`threshold ${opts.threshold} is outside 1..${validators.length}`);

@@ -8,6 +8,7 @@ import { useSettlementChain, babyJubKey } from '../helpers/chain.js';
 import { expectRevert } from '../helpers/revert.js';
 import { GasTable } from '../helpers/gas.js';
 import { Council__factory, type Council } from '../../contracts/types/index.js';
+import { deployHyperlaneCore, multisigIsmAt, sortValidators } from '../../relay/hyperlane.js';
 import {
   GovernanceError,
   acceptGovernanceCall,
@@ -377,5 +378,25 @@ describe('sdk helpers', () => {
     expect(new Set(ws.map((w) => w.address)).size).toBe(4);
     expect(ws.map((w) => w.path)).toEqual([0, 1, 2, 3].map((i) => `m/44'/60'/0'/2/${i}`));
     for (const a of chain.accounts) expect(ws.map((w) => w.address)).not.toContain(a.address);
+  });
+});
+
+describe('governing the relay validators', () => {
+  it("the council takes the Hyperlane ISM over and changes its validator set and threshold; the deployer cannot", async () => {
+    const validators = [1, 2, 3, 4].map(() => ethers.Wallet.createRandom().address);
+    const core = await deployHyperlaneCore({ signer: acct(0), domain: 31337, validators, threshold: 3 });
+    const ism = multisigIsmAt(core.MultisigIsm, acct(0));
+    await (await ism.getFunction('transferOwnership')(councilAddress)).wait();
+    const accept = await proposal([{ target: core.MultisigIsm, value: 0n, data: ism.interface.encodeFunctionData('acceptOwnership') }]);
+    await (await send(accept, sigs(await collectSignatures(members.slice(0, 3), domain, accept)))).wait();
+    expect(await ism.getFunction('owner')()).toBe(councilAddress);
+
+    // Two validators leave, one joins: 3 validators, threshold 2.
+    const next = [validators[0]!, validators[1]!, ethers.Wallet.createRandom().address];
+    const change = await proposal([setValidatorsCall(core.MultisigIsm, next, 2)]);
+    await (await send(change, sigs(await collectSignatures(members.slice(1, 4), domain, change)))).wait();
+    const [set, threshold] = (await ism.getFunction('validatorsAndThreshold')('0x')) as [string[], bigint];
+    expect([[...set], threshold]).toEqual([sortValidators(next), 2n]);
+    await expect(ism.getFunction('setValidatorsAndThreshold')(validators, 3)).rejects.toThrow(/caller is not the owner/);
   });
 });
