@@ -31,6 +31,8 @@ import { ApiError } from './errors.js';
 import { Shared } from './cache.js';
 import { EventFeeds } from './events.js';
 import { ForeignChain, type ForeignChainOptions } from './foreign.js';
+import { apiMetrics } from './metrics.js';
+import { sendMetrics } from '../sdk/metrics.js';
 import { IndexerStore } from './indexerStore.js';
 import { computeStats } from './resolvers/system.js';
 import { buildApiSchema } from './schema.js';
@@ -152,6 +154,11 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   app.disable('x-powered-by');
   const http: Server = createServer(app);
   const wss = new WebSocketServer({ server: http, path: GRAPHQL_PATH, maxPayload: 64 * 1024 });
+  const metrics = apiMetrics();
+  wss.on('connection', (socket) => {
+    metrics.sockets.inc();
+    socket.once('close', () => metrics.sockets.dec());
+  });
   const armorRules = protection.validationRules;
   const wsServer = useServer<{ token?: string }, { viewer?: Viewer | undefined }>(
     {
@@ -200,6 +207,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     plugins: [
       // graphql-armor's typings name @apollo/server's CJS build; the plugin objects are the same.
       ...(protection.plugins as unknown as ApolloServerPlugin<Context>[]),
+      metrics.plugin as ApolloServerPlugin<Context>,
       ApolloServerPluginDrainHttpServer({ httpServer: http }),
       {
         async serverWillStart() {
@@ -226,6 +234,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   });
   await apollo.start();
 
+  app.get('/metrics', (req, res) => void sendMetrics(metrics.registry, req, res));
   app.get('/health', async (_req, res) => {
     const [indexer, sequencer] = await Promise.all([store.ready(), services.sequencer.health().then(() => true, () => false)]);
     res.status(indexer && sequencer ? 200 : 503).json({ ok: indexer && sequencer, indexer, sequencer, pipelineEvents: pipelineEvents !== undefined });

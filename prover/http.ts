@@ -29,6 +29,8 @@ import { SNARK_FIELD } from './merkleTree.js';
 import { SequencerError, type Sequencer, type SoftReceipt } from './sequencer.js';
 import type { SignedTx } from './signing.js';
 import type { AccountProof } from './stateHistory.js';
+import type { Registry } from 'prom-client';
+import { sendMetrics } from '../sdk/metrics.js';
 import { EXPIRY_LIMIT, PAYLOAD_LIMIT, TxRejected } from './state.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024;
@@ -54,6 +56,8 @@ export interface SequencerHttpOptions {
   readonly receipt?: (txHash: string) => Promise<object | undefined>;
   /** Serves GET /v1/accounts/<index>/proof/<batch>: the account's leaf and path in the root after that batch. */
   readonly accountProof?: (account: number, batch: number) => AccountProof | undefined;
+  /** Serves GET /metrics (Prometheus text format). */
+  readonly metrics?: Registry;
 }
 
 /** A request the server answers with an error status. */
@@ -70,7 +74,8 @@ class HttpError extends Error {
 
 const malformed = (message: string) => new HttpError(400, 'MALFORMED', message);
 
-const defaultLog = (e: HttpLogEntry): void => {
+/** The default request log: 5xx answers to console.error. */
+export const logServerErrors = (e: HttpLogEntry): void => {
   if (e.status >= 500) console.error(`sequencer http: ${e.method} ${e.path} -> ${e.status}${e.code ? ` ${e.code}` : ''}`);
 };
 
@@ -260,7 +265,7 @@ function accountJson(sequencer: Sequencer, index: number): Record<string, unknow
 export function createSequencerHttpServer(sequencer: Sequencer, options: SequencerHttpOptions = {}): http.Server {
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes <= 0) throw new RangeError('maxBodyBytes must be a positive integer');
-  const log = options.log ?? defaultLog;
+  const log = options.log ?? logServerErrors;
 
   const send = (req: http.IncomingMessage, res: http.ServerResponse, path: string, status: number, body: unknown, headers: Record<string, string> = {}, code?: string) => {
     const text = JSON.stringify(body);
@@ -280,6 +285,10 @@ export function createSequencerHttpServer(sequencer: Sequencer, options: Sequenc
       const found = accountJson(sequencer, Number(accountOf));
       if (!found) throw new HttpError(404, 'UNKNOWN_ACCOUNT', 'no registered account has this index');
       send(req, res, '/v1/accounts/:index', 200, found);
+      return;
+    }
+    if (path === '/metrics' && options.metrics) {
+      await sendMetrics(options.metrics, req, res);
       return;
     }
     const proofOf = options.accountProof && PROOF_ROUTE.exec(path);

@@ -25,7 +25,8 @@ import type { Config } from '../sdk/config.js';
 import type { Deployment } from '../sdk/deployment.js';
 import { ForcedQueueWatcher } from './forcedWatcher.js';
 import { priorityPredicate, watchCouncil, watchOperator, type CouncilWatch } from './governance.js';
-import { createSequencerHttpServer } from './http.js';
+import { createSequencerHttpServer, logServerErrors } from './http.js';
+import { nodeMetrics } from './metrics.js';
 import { StateHistory } from './stateHistory.js';
 import { Pipeline, pipelinePrefix, type PipelineEvent } from './pipeline.js';
 import { PROFILES, isProfileName, type CircuitProfile } from './profiles.js';
@@ -188,6 +189,9 @@ export class RollupNode {
       pipeline.on('error', (err) => log(`pipeline: ${err.message}`));
       // Progress lines: what closed, what was proved, what reached L1 (never any payload).
       sequencer.on('batch', (b) => log(`batch ${b.index} closed: ${b.forced.length} forced op(s), ${b.txs.length} transaction(s)`));
+      const metrics = nodeMetrics(sequencer);
+      sequencer.on('batch', (b) => metrics.batchClosed(b.txs.length, b.forced.length));
+      pipeline.events.on((e) => metrics.pipeline(e));
       // States after recent batches, for account proofs against the roots other chains receive.
       const history = new StateHistory(profile);
       history.replay(sequencer.recovered);
@@ -204,6 +208,7 @@ export class RollupNode {
         self: operator.address,
         log,
         onChange: async (isOperator) => {
+          metrics.settlementPaused(!isOperator);
           const worker = pipeline.settleWorker?.worker;
           if (!worker) return;
           if (isOperator) worker.resume();
@@ -240,6 +245,11 @@ export class RollupNode {
         submit: (tx) => self.node!.submitAsync(tx),
         pipeline: () => pipeline.status(),
         accountProof: (account, batch) => history.proof(account, batch),
+        metrics: metrics.registry,
+        log: (entry) => {
+          metrics.http(entry);
+          logServerErrors(entry);
+        },
       });
       const port = opts.port ?? config.rollup.sequencerPort;
       await new Promise<void>((resolve, reject) => {

@@ -20,7 +20,7 @@
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { JsonRpcProvider, Wallet, getAddress, id as eventTopic, toBeHex, zeroPadValue, type Log } from 'ethers';
+import { JsonRpcProvider, Wallet, getAddress, type ContractTransactionResponse, id as eventTopic, toBeHex, zeroPadValue, type Log } from 'ethers';
 import { ForeignRoots__factory, RootPublisher__factory } from '../contracts/types/index.js';
 import { checkpointFields, checkpointSigner, messageIdMultisigMetadata, type SignedCheckpoint } from './checkpoint.js';
 import { mailboxAt, mailboxInterface, merkleTreeHookInterface, multisigIsmAt } from './hyperlane.js';
@@ -53,6 +53,9 @@ export interface RelayerOptions {
   readonly log: (line: string) => void;
   /** Called after each delivery (tests and bench/ measure latency and gas here). */
   readonly onDelivered?: (delivery: Delivery) => void;
+  /** Called when roots are published (their count) and when a message is dropped as never deliverable. */
+  readonly onPublished?: (count: number) => void;
+  readonly onDropped?: () => void;
 }
 
 export interface Delivery {
@@ -120,13 +123,40 @@ export class Relayer {
     return this.originWallet.address;
   }
 
-  /** Runs ticks every pollMs until stop(). The first tick's errors are thrown (a bad config fails fast). */
+  /** Messages scanned and not yet delivered. */
+  get pending(): number {
+    return this.queue.length;
+  }
+
+  /**
+   * Checks the configuration against both chains (a wrong RPC or address fails here, at once),
+   * then runs a tick every pollMs until stop(). A failing tick is logged and retried: chains,
+   * validators and other relayers come and go.
+   */
   async start(): Promise<void> {
+    await this.preflight();
     // Tracked as `running` so a stop() during the first tick waits for it (before destroying the providers).
-    const first = this.tick();
-    this.running = first.catch(() => undefined);
-    await first;
+    this.running = this.tick().catch((err: unknown) => this.opts.log(`tick failed, retrying: ${(err as Error).message}`));
+    await this.running;
     this.schedule();
+  }
+
+  private async preflight(): Promise<void> {
+    const sides = [
+      ['origin', this.origin, this.opts.origin.domain, this.opts.origin.mailbox],
+      ['destination', this.destination, this.opts.destination.domain, this.opts.destination.mailbox],
+    ] as const;
+    for (const [side, provider, domain, mailbox] of sides) {
+      let chainId: bigint;
+      let code: string;
+      try {
+        [chainId, code] = await Promise.all([provider.getNetwork().then((n) => n.chainId), provider.getCode(mailbox)]);
+      } catch (err) {
+        throw new RelayerError(`the ${side} chain cannot be reached: ${(err as Error).message}`);
+      }
+      if (chainId !== BigInt(domain)) throw new RelayerError(`the ${side} RPC serves chain ${chainId}, expected domain ${domain}`);
+      if (code === '0x') throw new RelayerError(`no Mailbox at ${mailbox} on the ${side} chain`);
+    }
   }
 
   private schedule(): void {
@@ -158,6 +188,7 @@ export class Relayer {
     });
     if (batches.length === 0) return; // another publisher was first
     this.opts.log(`published roots of batches ${Math.min(...batches)}..${Math.max(...batches)} on domain ${this.opts.origin.domain} (tx ${tx.hash.slice(0, 10)}…)`);
+    this.opts.onPublished?.(batches.length);
   }
 
   private async scan(): Promise<void> {
@@ -217,20 +248,35 @@ export class Relayer {
     const chosen = await this.gatherSignatures(p, validators.map((v) => getAddress(v)), Number(threshold));
     if (!chosen) return false;
     const metadata = messageIdMultisigMetadata(chosen.fields, chosen.signatures);
+    let gasLimit: bigint;
     try {
-      await mailbox.getFunction('process').estimateGas(metadata, message.bytes);
+      gasLimit = await mailbox.getFunction('process').estimateGas(metadata, message.bytes);
     } catch (err) {
       const never = neverAccepted(err);
       if (never) {
         // Holding it would stall every later root behind it: drop it, loudly.
         this.opts.log(`message nonce ${message.nonce} dropped: the receiver will never accept it (${never})`);
+        this.opts.onDropped?.();
         return true;
       }
       this.waiting(`message nonce ${message.nonce} would revert on delivery (${reason(err)}); holding it`);
       return false;
     }
-    const tx = await mailbox.getFunction('process')(metadata, message.bytes);
-    const receipt = await tx.wait();
+    let tx: ContractTransactionResponse;
+    try {
+      // The estimate above, with headroom: no second estimate that a faster relayer could fail.
+      tx = (await mailbox.getFunction('process')(metadata, message.bytes, { gasLimit: (gasLimit * 6n) / 5n })) as ContractTransactionResponse;
+    } catch (err) {
+      if (await mailbox.getFunction('delivered')(message.id)) return true; // another relayer was first
+      throw err;
+    }
+    let receipt: Awaited<ReturnType<typeof tx.wait>>;
+    try {
+      receipt = await tx.wait();
+    } catch (err) {
+      if (await mailbox.getFunction('delivered')(message.id)) return true; // mined after another relayer's
+      throw err;
+    }
     if (!receipt || receipt.status !== 1) throw new RelayerError(`process reverted (${tx.hash})`);
     let batchIndex: number | undefined;
     try {

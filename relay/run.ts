@@ -1,11 +1,15 @@
 /**
  * Validators and the relayer for a deployment and a config: what `npm run relay` and the tests run.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Config } from '../sdk/config.js';
 import type { Deployment } from '../sdk/deployment.js';
 import { Relayer, type Delivery } from './relayer.js';
 import { InstitutionValidator } from './validator.js';
+import { relayerMetrics } from './metrics.js';
+import { sendMetrics } from '../sdk/metrics.js';
 
 export class RelayConfigError extends Error {
   override readonly name = 'RelayConfigError';
@@ -31,17 +35,29 @@ export function startValidatorFor(config: Config, deployment: Deployment, i: num
     port: port ?? config.relay.validatorPort + i,
     storeDir: join(config.relay.dir, `validator-${i}`),
     log,
+    name: `validator-${i}`,
   });
 }
 
-/** The relayer from the settlement chain to the partner chain's ForeignRoots; it also publishes roots. */
+export interface RelayerService {
+  readonly relayer: Relayer;
+  /** GET /health and /metrics. */
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The relayer from the settlement chain to the partner chain's ForeignRoots (it also publishes
+ * roots), with its health and metrics on RELAYER_PORT.
+ */
 export async function startRelayerFor(
   config: Config,
   deployment: Deployment,
   log: (line: string) => void,
   options: { onDelivered?: (d: Delivery) => void; validatorUrls?: readonly string[] } = {},
-): Promise<Relayer> {
+): Promise<RelayerService> {
   const { settlement, partner } = deployment;
+  const metrics = relayerMetrics();
   const relayer = new Relayer({
     origin: {
       rpcUrl: settlement.rpcUrl,
@@ -58,8 +74,42 @@ export async function startRelayerFor(
     stateFile: join(config.relay.dir, `relayer-${settlement.chainId}-${partner.chainId}.json`),
     pollMs: config.relay.pollMs,
     log,
-    ...(options.onDelivered ? { onDelivered: options.onDelivered } : {}),
+    onDelivered: (d) => {
+      metrics.delivered(d);
+      options.onDelivered?.(d);
+    },
+    onPublished: (n) => metrics.published(n),
+    onDropped: () => metrics.dropped(),
   });
-  await relayer.start();
-  return relayer;
+  metrics.watch(relayer);
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/metrics') return void sendMetrics(metrics.registry, req, res);
+    if (path === '/health') return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ address: relayer.address, pending: relayer.pending }));
+    res.writeHead(404).end();
+  });
+  const { host, port } = { host: config.relay.validatorHost, port: config.relay.relayerPort };
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(new RelayConfigError(err.code === 'EADDRINUSE' ? `RELAYER_PORT ${port} on ${host} is in use (another relayer?): set RELAYER_PORT` : err.message)),
+    );
+    server.listen(port, host, () => resolve());
+  });
+  const bound = server.address() as AddressInfo;
+  const stopServer = () => new Promise<void>((resolve) => server.close(() => resolve()));
+  try {
+    await relayer.start();
+  } catch (err) {
+    await stopServer();
+    throw err;
+  }
+  return {
+    relayer,
+    url: `http://${host}:${bound.port}`,
+    async stop() {
+      await relayer.stop();
+      server.closeAllConnections();
+      await stopServer();
+    },
+  };
 }

@@ -7,6 +7,7 @@
  *   GET /checkpoint/latest        {"index": n}   (-1 before the first message)
  *   GET /checkpoint/<index>       the signed checkpoint (S3CheckpointWithId JSON), 404 if unsigned
  *   GET /health                   validator address, latest index, last scanned block
+ *   GET /metrics                  Prometheus metrics
  *
  * It signs a root only after checking it against the hook's own latestCheckpoint() at the same
  * block, and stops signing for good if the two ever differ (a missed log or a bad RPC), since a
@@ -21,6 +22,9 @@ import { join } from 'node:path';
 import { JsonRpcProvider, Wallet, getAddress, id as eventTopic, type Log } from 'ethers';
 import { CheckpointTree, signCheckpoint, type SignedCheckpoint } from './checkpoint.js';
 import { merkleTreeHookAt, merkleTreeHookInterface } from './hyperlane.js';
+import { validatorMetrics } from './metrics.js';
+import { sendMetrics } from '../sdk/metrics.js';
+import type { Registry } from 'prom-client';
 
 export interface ValidatorOptions {
   readonly origin: { readonly rpcUrl: string; readonly domain: number; readonly merkleTreeHook: string; readonly startBlock: number };
@@ -33,6 +37,8 @@ export interface ValidatorOptions {
   readonly port: number;
   readonly storeDir: string;
   readonly log: (line: string) => void;
+  /** The `service` label of its metrics (default "validator"). */
+  readonly name?: string;
 }
 
 export class ValidatorError extends Error {
@@ -45,6 +51,7 @@ const LOG_SPAN = 2_000;
 
 export class InstitutionValidator {
   readonly address: string;
+  readonly metrics: Registry;
   private readonly tree = new CheckpointTree();
   /** Signed checkpoints; only the first `verified` passed the cross-check and are served. */
   private readonly signed: SignedCheckpoint[] = [];
@@ -64,6 +71,7 @@ export class InstitutionValidator {
   ) {
     this.address = wallet.address;
     this.nextBlock = opts.origin.startBlock;
+    this.metrics = validatorMetrics(this, opts.name ?? 'validator');
   }
 
   static async start(opts: ValidatorOptions): Promise<InstitutionValidator> {
@@ -81,6 +89,7 @@ export class InstitutionValidator {
       if (req.method !== 'GET' || !validator) return reply(405, { error: 'GET only' });
       const path = (req.url ?? '/').split('?')[0]!;
       if (path === '/health') return reply(200, validator.health());
+      if (path === '/metrics') return void sendMetrics(validator.metrics, req, res);
       if (path === '/checkpoint/latest') return reply(200, { index: validator.latestIndex });
       const m = /^\/checkpoint\/(\d{1,10})$/.exec(path);
       if (!m) return reply(404, { error: 'not found' });

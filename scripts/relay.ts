@@ -47,7 +47,7 @@ async function main(argv: string[]): Promise<never> {
         return { failed: new Promise<string>(() => undefined), stop: () => v.stop() };
       }
       const r = await startRelayerFor(config, deployment, log);
-      describe = `relayer ${r.address}: settlement ${deployment.settlement.chainId} -> partner ${deployment.partner.chainId}`;
+      describe = `relayer ${r.relayer.address}: settlement ${deployment.settlement.chainId} -> partner ${deployment.partner.chainId}; health and metrics on ${r.url}`;
       return { failed: new Promise<string>(() => undefined), stop: () => r.stop() };
     },
     () => log(`${describe}; running — Ctrl-C to stop`),

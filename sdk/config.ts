@@ -74,6 +74,8 @@ export interface RelayConfig {
   readonly dir: string;
   /** Validator processes npm start runs (0: none; run them with npm run relay -- validator <i>). */
   readonly localValidators: number;
+  /** The relayer's /health and /metrics (0: any free port). */
+  readonly relayerPort: number;
 }
 
 export interface ApiConfig {
@@ -215,6 +217,7 @@ function chain(env: Env, prefix: string, name: string, chainId: number, port: nu
  * - VALIDATOR_URLS [the local validators]    comma list of checkpoint URLs the relayer reads
  * - LOCAL_VALIDATORS [number of VALIDATOR_KEYS]   validator processes npm start runs (0: none)
  * - RELAYER_KEY [anvil dev key #9]           pays the relayer's gas on both chains
+ * - RELAYER_PORT [8569]                      the relayer's /health and /metrics (0: a free port)
  * - RELAY_CONFIRMATIONS [1], RELAY_POLL_MS [500]
  * - RELAY_DIR [$DATA_DIR/relay]              relayer state and signed checkpoints
  * - COUNCIL_MEMBERS [4 devnet members]       comma list of council member addresses (3f+1); the devnet
@@ -290,6 +293,7 @@ function relay(env: Env, dataDir: string): RelayConfig {
     pollMs: int(env, 'RELAY_POLL_MS', 500, 50),
     dir: resolve(str(env, 'RELAY_DIR', resolve(dataDir, 'relay'))),
     localValidators: int(env, 'LOCAL_VALIDATORS', n, 0, n),
+    relayerPort: int(env, 'RELAYER_PORT', 8569, 0, 65_535),
   };
 }
 

@@ -110,6 +110,7 @@ beforeAll(async () => {
     INDEXER_PORT: String(await freePort()),
     API_PORT: '0',
     RELAY_POLL_MS: '250',
+    RELAYER_PORT: '0',
     VALIDATOR_URLS: validatorPorts.map((p) => `http://127.0.0.1:${p}`).join(','),
   });
   config = loadConfig(env);
@@ -241,3 +242,38 @@ test('the GraphQL API: relayed roots from the indexer, the patient\'s proof, the
   const identity = await graphqlRequest<{ verifyForeignIdentity: { valid: boolean } }>(api.url, IDENTITY, { o: origin, b: last, a: patient.account, k: { x: key.x.toString(), y: key.y.toString() }, p: proof });
   expect(identity.verifyForeignIdentity.valid).toBe(true);
 }, 180_000);
+
+test('the sequencer, the API, the validators and the relayer serve Prometheus metrics, with no health data', async () => {
+  const text = async (url: string) => {
+    const res = await fetch(url);
+    expect([url, res.status, res.headers.get('content-type')?.startsWith('text/plain')]).toEqual([url, 200, true]);
+    return res.text();
+  };
+  const metric = (body: string, name: string) => {
+    const line = body.split('\n').find((l) => l.startsWith(name));
+    if (!line) throw new Error(`no ${name} in\n${body.slice(0, 400)}`);
+    return Number(line.slice(line.lastIndexOf(' ') + 1));
+  };
+  const batches = Number(await rollup.batchCount());
+  const sequencerMetrics = await text(`http://127.0.0.1:${env.SEQUENCER_PORT!}/metrics`);
+  expect(metric(sequencerMetrics, 'medrollup_batches_closed_total')).toBeGreaterThanOrEqual(batches);
+  expect(sequencerMetrics).toMatch(/medrollup_pipeline_events_total\{stage="finalized",service="sequencer"\} \d+/);
+  expect(sequencerMetrics).toMatch(/medrollup_http_requests_total\{route="\/v1\/transactions",status="200",code="",service="sequencer"\} \d+/);
+  const apiMetricsText = await text(api!.url.replace(/\/graphql$/, '/metrics'));
+  expect(apiMetricsText).toMatch(/medrollup_api_operations_total\{operation="anonymous",type="query",code="",service="api"\} \d+/);
+  const validatorUrls = env.VALIDATOR_URLS!.split(',');
+  for (const [i, url] of validatorUrls.entries()) {
+    const body = await text(`${url}/metrics`);
+    expect([i, metric(body, `medrollup_validator_latest_checkpoint{service="validator-${i}"}`)]).toEqual([i, batches - 1]);
+    expect(metric(body, `medrollup_validator_halted{service="validator-${i}"}`)).toBe(0);
+  }
+  const line = await relayers.at(-1)!.waitFor(/health and metrics on http:\/\/[\d.:]+/, 5_000);
+  const relayerUrl = /health and metrics on (http:\/\/[\d.:]+)/.exec(line)![1]!;
+  const relayerMetricsText = await text(`${relayerUrl}/metrics`);
+  expect(relayerMetricsText).toMatch(/medrollup_relayer_delivered_total\{service="relayer"\} \d+/);
+  // Counts, sizes and times only: no keys, index hashes or roots.
+  const key = publicKeyOf(patient.secret);
+  for (const body of [sequencerMetrics, apiMetricsText, relayerMetricsText]) {
+    for (const secret of [key.x.toString(), (await rollup.batch(batches - 1)).stateRoot.toString()]) expect(body.includes(secret)).toBe(false);
+  }
+}, 60_000);

@@ -241,6 +241,24 @@ describe('Relayer', () => {
     expect((await r.foreignRoots.foreignRoot(SETTLEMENT_ID, skipped + 1)).stateRoot).toBe((await r.c.rollup.batch(skipped + 1)).stateRoot);
   });
 
+  it('refuses to start against the wrong chain or a missing Mailbox', async () => {
+    const base = {
+      origin: { rpcUrl: r.settlement.anvil.url, domain: SETTLEMENT_ID, mailbox: r.relay.settlement.Mailbox, merkleTreeHook: r.relay.settlement.MerkleTreeHook, startBlock: 0 },
+      recipients: [r.relay.partner.ForeignRoots],
+      validatorUrls: [],
+      key: r.settlement.accounts[9]!.privateKey,
+      stateFile: join(dir, 'relayer-preflight.json'),
+      pollMs: 100,
+      log: () => undefined,
+    };
+    const wrongChain = new Relayer({ ...base, destination: { rpcUrl: r.settlement.anvil.url, domain: PARTNER_ID, mailbox: r.relay.partner.Mailbox } });
+    await expect(wrongChain.start()).rejects.toThrow(`the destination RPC serves chain ${SETTLEMENT_ID}, expected domain ${PARTNER_ID}`);
+    await wrongChain.stop();
+    const noMailbox = new Relayer({ ...base, destination: { rpcUrl: r.partner.anvil.url, domain: PARTNER_ID, mailbox: r.relay.settlement.RootPublisher } });
+    await expect(noMailbox.start()).rejects.toThrow(/no Mailbox at 0x[0-9a-fA-F]{40} on the destination chain/);
+    await noMailbox.stop();
+  });
+
   it('scans for any destination domain (10 has an odd-length hex form)', async () => {
     const relayer = new Relayer({
       origin: { rpcUrl: r.settlement.anvil.url, domain: SETTLEMENT_ID, mailbox: r.relay.settlement.Mailbox, merkleTreeHook: r.relay.settlement.MerkleTreeHook, startBlock: 0 },
