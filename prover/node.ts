@@ -311,7 +311,7 @@ export class RollupNode {
   /** Human summary lines for start-up output. */
   describe(): string[] {
     return [
-      `  sequencer        ${this.url}  (POST /v1/transactions, GET /v1/transactions/<hash>, /v1/pipeline, /v1/health)`,
+      `  sequencer        ${this.url}  (POST /v1/transactions, GET /v1/transactions/<hash>, /v1/pipeline, /v1/health, /metrics)`,
       `  sequencer log    ${this.walPath}`,
       `  prove workers    ${this.pipeline.proveWorkers.length} in this process${this.pipeline.proveWorkers.length === 0 ? ' (run npm run prover)' : ''}; settlement worker here`,
     ];
