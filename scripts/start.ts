@@ -108,6 +108,7 @@ async function main(): Promise<never> {
       const { settlement, partner } = devnet!.deployment;
       console.log(`  relay            ${settlement.name} ${settlement.chainId} -> ${partner.name} ${partner.chainId} ForeignRoots ${partner.contracts.ForeignRoots ?? '?'}`);
       console.log(`                   ${relay!.validators.length} validator(s) ${relay!.validators.map((v) => v.url).join(' ')}, threshold ${config.relay.threshold}`);
+      console.log(`                   relayer /health and /metrics on port ${config.relay.relayerPort}`);
       console.log('');
       console.log('running — Ctrl-C to stop');
     },
