@@ -252,6 +252,7 @@ export class Relayer {
     try {
       gasLimit = await mailbox.getFunction('process').estimateGas(metadata, message.bytes);
     } catch (err) {
+      if (await mailbox.getFunction('delivered')(message.id)) return true; // another relayer was first
       const never = neverAccepted(err);
       if (never) {
         // Holding it would stall every later root behind it: drop it, loudly.
