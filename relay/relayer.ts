@@ -83,6 +83,8 @@ interface RelayerState {
   readonly version: 1;
   /** The first origin block not known to be fully delivered. */
   readonly nextBlock: number;
+  /** The origin Mailbox it belongs to: a state left by another deployment is not used. */
+  readonly mailbox: string;
 }
 
 const DISPATCH = eventTopic('Dispatch(address,uint32,bytes32,bytes)');
@@ -115,7 +117,10 @@ export class Relayer {
     this.recipients = new Set(opts.recipients.map((r) => zeroPadValue(getAddress(r), 32).toLowerCase()));
     const senders = opts.senders ?? (opts.origin.rootPublisher ? [opts.origin.rootPublisher] : undefined);
     this.senders = senders && new Set(senders.map((s) => getAddress(s)));
-    this.nextBlock = Math.max(opts.origin.startBlock, readState(opts.stateFile)?.nextBlock ?? 0);
+    const saved = readState(opts.stateFile);
+    const ours = saved && getAddress(saved.mailbox) === getAddress(opts.origin.mailbox);
+    if (saved && !ours) opts.log(`${opts.stateFile} belongs to Mailbox ${saved.mailbox}, not ${opts.origin.mailbox}: scanning from the deployment's start block`);
+    this.nextBlock = Math.max(opts.origin.startBlock, ours ? saved.nextBlock : 0);
     this.scannedTo = this.nextBlock - 1;
   }
 
@@ -193,6 +198,13 @@ export class Relayer {
 
   private async scan(): Promise<void> {
     const head = await this.origin.getBlockNumber();
+    if (this.scannedTo > head) {
+      // The chain is shorter than the saved state: another chain history under the same addresses.
+      this.opts.log(`the origin chain is at block ${head}, the saved state at ${this.scannedTo}: rescanning from the deployment's start block`);
+      this.queue = [];
+      this.scannedTo = this.opts.origin.startBlock - 1;
+      this.nextBlock = this.opts.origin.startBlock;
+    }
     while (this.scannedTo < head && !this.stopped) {
       const fromBlock = this.scannedTo + 1;
       const toBlock = Math.min(head, fromBlock + LOG_SPAN - 1);
@@ -351,7 +363,7 @@ export class Relayer {
   private advance(nextBlock: number): void {
     if (nextBlock <= this.nextBlock) return;
     this.nextBlock = nextBlock;
-    writeState(this.opts.stateFile, { version: 1, nextBlock });
+    writeState(this.opts.stateFile, { version: 1, nextBlock, mailbox: this.opts.origin.mailbox });
   }
 
   async stop(): Promise<void> {
@@ -376,8 +388,15 @@ function readState(file: string): RelayerState | undefined {
   } catch {
     return undefined;
   }
-  const state = JSON.parse(raw) as Partial<RelayerState>;
-  if (state.version !== 1 || !Number.isSafeInteger(state.nextBlock)) throw new RelayerError(`${file} is not a relayer state file; delete it to rescan`);
+  let state: Partial<RelayerState>;
+  try {
+    state = JSON.parse(raw) as Partial<RelayerState>;
+  } catch {
+    throw new RelayerError(`${file} is not valid JSON; delete it to rescan`);
+  }
+  if (state.version !== 1 || !Number.isSafeInteger(state.nextBlock) || typeof state.mailbox !== 'string') {
+    throw new RelayerError(`${file} is not a relayer state file; delete it to rescan`);
+  }
   return state as RelayerState;
 }
 

@@ -15,6 +15,12 @@ import { loadConfig, type ChainConfig, type Config } from '../sdk/config.js';
 import { readDeployment, writeDeployment, type ChainDeployment, type Deployment } from '../sdk/deployment.js';
 import { assertPortFree, startAnvil, type AnvilChain } from './devnet/anvil.js';
 
+/** What this code deploys and the services need; an older deployment file without them is redeployed. */
+const REQUIRED_CONTRACTS = {
+  settlement: ['Gateway', 'Provenance', 'Rollup', 'BaselineRegistry', 'Mailbox', 'MerkleTreeHook', 'MultisigIsm', 'RootPublisher', 'Council'],
+  partner: ['Gateway', 'Provenance', 'BaselineRegistry', 'Mailbox', 'MultisigIsm', 'ForeignRoots', 'Council'],
+} as const;
+
 export interface DevnetChains {
   readonly settlement: AnvilChain;
   readonly partner: AnvilChain;
@@ -62,10 +68,11 @@ function display(path: string): string {
 
 /**
  * Removes the devnet's chain state and deployment file, and what belonged to that deployment: the
- * sequencer's logs, the project-run Redis data and the indexer's store (nothing else under dataDir).
+ * sequencer's logs, the project-run Redis data, the indexer's store and the relay's state (nothing
+ * else under dataDir).
  */
 export function resetDevnetState(config: Config): string[] {
-  const targets = [join(config.dataDir, 'chains'), config.deploymentFile, `${config.deploymentFile}.tmp`, join(config.dataDir, 'sequencer'), join(config.dataDir, 'redis'), join(config.dataDir, 'indexer')];
+  const targets = [join(config.dataDir, 'chains'), config.deploymentFile, `${config.deploymentFile}.tmp`, join(config.dataDir, 'sequencer'), join(config.dataDir, 'redis'), join(config.dataDir, 'indexer'), config.relay.dir];
   const removed = targets.filter((t) => existsSync(t));
   for (const t of removed) rmSync(t, { recursive: true, force: true });
   return removed;
@@ -91,6 +98,10 @@ async function reusableDeployment(config: Config, chains: DevnetChains): Promise
   }
   if (previous.circuit.profile !== config.circuit.name) {
     return { reason: `the deployed verifier is for circuit profile "${previous.circuit.profile}", CIRCUIT_PROFILE is now "${config.circuit.name}"` };
+  }
+  for (const role of roles) {
+    const missing = REQUIRED_CONTRACTS[role].filter((name) => !previous[role].contracts[name]);
+    if (missing.length > 0) return { reason: `the deployment predates ${missing.join(', ')} on the ${role} chain` };
   }
   if (!existsSync(previous.circuit.artifactsDir)) {
     return { reason: `the proving key of the deployed verifier is gone (${previous.circuit.artifactsDir})` };

@@ -9,7 +9,7 @@ import { ethers } from 'ethers';
 import { AnvilError, freePort, rpcCall, startAnvil, type AnvilChain } from '../scripts/devnet/anvil.js';
 import { startDevnet } from '../scripts/devnet.js';
 import { loadConfig } from '../sdk/config.js';
-import { readDeployment } from '../sdk/deployment.js';
+import { readDeployment, writeDeployment } from '../sdk/deployment.js';
 
 const DEV_KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80';
 /** Runtime code that returns 42, and init code that deploys it. */
@@ -143,6 +143,19 @@ describe('startDevnet', () => {
         expect(lines.some((l) => l.includes('resuming'))).toBe(true);
       } finally {
         await second.stop();
+      }
+
+      // A deployment file from before the relay (no ForeignRoots) is redeployed, not reused.
+      const old = readDeployment(config.deploymentFile);
+      const { ForeignRoots: _gone, ...partnerContracts } = old.partner.contracts;
+      writeDeployment(config.deploymentFile, { ...old, partner: { ...old.partner, contracts: partnerContracts } });
+      const upgraded = await startDevnet(config, { build: false, log });
+      try {
+        expect(upgraded.resumed).toBe(false);
+        expect(lines).toContain('[devnet] redeploying: the deployment predates ForeignRoots on the partner chain');
+        expect(upgraded.deployment.partner.contracts.ForeignRoots).toBeDefined();
+      } finally {
+        await upgraded.stop();
       }
 
       const third = await startDevnet(config, { build: false, log, reset: true });

@@ -5,7 +5,7 @@
  * validator set below threshold. The tests share one chain pair and run in order (validators
  * keep their tree in memory, so the chains are never reverted).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getAddress, type HDNodeWallet } from 'ethers';
@@ -239,6 +239,23 @@ describe('Relayer', () => {
     expect(logs.some((l) => l.startsWith('[relayer G] ') && l.includes(`dropped: the receiver will never accept it (OutOfOrder(${skipped + 1}, ${skipped}))`))).toBe(true);
     await expect(r.foreignRoots.foreignRoot(SETTLEMENT_ID, skipped)).rejects.toThrow();
     expect((await r.foreignRoots.foreignRoot(SETTLEMENT_ID, skipped + 1)).stateRoot).toBe((await r.c.rollup.batch(skipped + 1)).stateRoot);
+  });
+
+  it('rescans when its saved state is ahead of the chain (another chain history), and ignores another Mailbox\'s state', async () => {
+    writeFileSync(join(dir, 'relayer-ahead.json'), JSON.stringify({ version: 1, nextBlock: 10_000_000, mailbox: r.relay.settlement.Mailbox }));
+    writeFileSync(join(dir, 'relayer-other.json'), JSON.stringify({ version: 1, nextBlock: 10_000_000, mailbox: r.relay.partner.Mailbox }));
+    const before = await accepted();
+    const h = newRelayer('relayer H', r.settlement.accounts[9]!, 'relayer-ahead.json');
+    await h.start();
+    await finalizeBatch(r.c, randomRoot());
+    await until('relayer H to deliver after its rescan', async () => (await accepted()) === before + 1);
+    await h.stop();
+    expect(logs.some((l) => l.startsWith('[relayer H] the origin chain is at block'))).toBe(true);
+    const i = newRelayer('relayer I', r.settlement.accounts[9]!, 'relayer-other.json');
+    expect(logs.some((l) => l.startsWith('[relayer I] ') && l.includes('belongs to Mailbox'))).toBe(true);
+    await i.stop();
+    writeFileSync(join(dir, 'relayer-bad.json'), '{not json');
+    expect(() => newRelayer('relayer J', r.settlement.accounts[9]!, 'relayer-bad.json')).toThrow(/is not valid JSON; delete it to rescan/);
   });
 
   it('refuses to start against the wrong chain or a missing Mailbox', async () => {
