@@ -5,6 +5,7 @@
  *   Ponder live query (batches)  -----------------> BATCH   finalized (the indexed BatchFinalized)
  *   Ponder live query (consents) -----------------> CONSENT a consent row changed (grant, revoke, forced revoke)
  *   Ponder live query (transactions, Access) -----> ACCESS  an access was finalized
+ *   Ponder live query (foreign roots) ------------> BATCH   relayed (its root accepted on the partner chain)
  *
  * FINALIZED comes from both sources, each naming itself: the settlement worker's receipt (first,
  * when the API runs next to the pipeline) and the indexed chain event (with the batch's tx count
@@ -15,9 +16,9 @@
  */
 import { createPubSub } from '@graphql-yoga/subscription';
 import type { PipelineEvent, PipelineEvents } from '../prover/pipeline.js';
-import type { BatchRow, ConsentRow, IndexerStore, TransactionRow } from './indexerStore.js';
+import type { BatchRow, ConsentRow, ForeignRootRow, IndexerStore, TransactionRow } from './indexerStore.js';
 
-export type BatchStage = 'SEQUENCED' | 'PROVING' | 'PROVEN' | 'SUBMITTED' | 'FINALIZED' | 'FAILED';
+export type BatchStage = 'SEQUENCED' | 'PROVING' | 'PROVEN' | 'SUBMITTED' | 'FINALIZED' | 'FAILED' | 'RELAYED';
 
 export interface BatchEventPayload {
   readonly batch: number;
@@ -32,6 +33,8 @@ export interface BatchEventPayload {
   readonly txCount?: number | undefined;
   readonly newRoot?: string | undefined;
   readonly reason?: string | undefined;
+  /** Set when l1Block/l1TxHash are on another chain (RELAYED: the partner chain). */
+  readonly chainId?: number | undefined;
 }
 
 export type Topics = {
@@ -53,7 +56,8 @@ export class EventFeeds {
   private readonly finalized = new Set<number>();
   private readonly seenConsents = new Map<string, bigint>();
   private readonly seenAccesses = new Set<string>();
-  private primed = { batches: false, consents: false, accesses: false };
+  private readonly relayed = new Set<number>();
+  private primed = { batches: false, consents: false, accesses: false, relayed: false };
   /** Recent activity for the dashboard's throughput figure: (unix ms, tx count) per finalized batch. */
   readonly recentFinalized: { at: number; txCount: number; batch: number }[] = [];
 
@@ -78,8 +82,9 @@ export class EventFeeds {
   }
 
   /** Chain-side events through Ponder's live queries. */
-  attachIndexer(store: IndexerStore): void {
+  attachIndexer(store: IndexerStore, relay?: { readonly chainId: number; readonly origin: number }): void {
     const onError = (what: string) => (err: Error) => this.log(`live query (${what}) failed: ${err.message}; retrying`);
+    if (relay) this.stops.push(store.liveForeignRoots(relay.chainId, relay.origin, LIVE_WINDOW, (rows) => this.onForeignRoots(rows), onError('foreign roots')));
     this.stops.push(store.liveBatches(LIVE_WINDOW, (rows) => this.onBatches(rows), onError('batches')));
     this.stops.push(store.liveConsents(LIVE_WINDOW, (rows) => this.onConsents(rows), onError('consents')));
     this.stops.push(store.liveTransactions(LIVE_WINDOW, (rows) => this.onTransactions(rows), onError('transactions')));
@@ -104,6 +109,19 @@ export class EventFeeds {
         txCount: row.txCount,
         newRoot: row.newRoot,
       });
+    }
+  }
+
+  private onForeignRoots(rows: ForeignRootRow[]): void {
+    const primed = this.primed.relayed;
+    this.primed.relayed = true;
+    for (const row of [...rows].reverse()) {
+      const batch = Number(row.batchIndex);
+      if (this.relayed.has(batch)) continue;
+      this.relayed.add(batch);
+      if (this.relayed.size > SEEN_MEMORY) this.relayed.delete(this.relayed.values().next().value!);
+      if (!primed) continue;
+      this.publishBatch({ batch, stage: 'RELAYED', source: 'indexer', at: Date.now(), l1Block: Number(row.block), l1TxHash: row.txHash, chainId: row.chainId, newRoot: row.stateRoot.toString() });
     }
   }
 

@@ -228,6 +228,12 @@ export class IndexerStore {
     return this.live('batches', (db) => db.select().from(t).where(eq(t.chainId, this.chainId)).orderBy(desc(t.batchIndex)).limit(limit), onData, onError);
   }
 
+  /** The newest roots from `origin` accepted on chain `chainId`, pushed again whenever that table changes. */
+  liveForeignRoots(chainId: number, origin: number, limit: number, onData: (rows: ForeignRootRow[]) => void, onError: (err: Error) => void): () => void {
+    const t = schema.foreignRoot;
+    return this.live('foreign roots', (db) => db.select().from(t).where(and(eq(t.chainId, chainId), eq(t.origin, origin))).orderBy(desc(t.batchIndex)).limit(limit), onData, onError);
+  }
+
   /** The most recently changed consents, pushed again whenever the consents table changes. */
   liveConsents(limit: number, onData: (rows: ConsentRow[]) => void, onError: (err: Error) => void): () => void {
     const t = schema.consent;

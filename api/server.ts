@@ -124,7 +124,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     pipelineEvents = await PipelineEvents.open({ url: opts.pipeline.redisUrl, maxRetriesPerRequest: null }, (err) => log(`pipeline events: ${err.message}`), opts.pipeline.prefix);
     feeds.attachPipeline(pipelineEvents);
   }
-  feeds.attachIndexer(store);
+  feeds.attachIndexer(store, foreign ? { chainId: foreign.chainId, origin: opts.chainId } : undefined);
 
   const limiter = new RateLimiterMemory({ points: opts.api.rateLimitPerMinute, duration: 60 });
   const consume = async (key: string): Promise<void> => {

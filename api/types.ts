@@ -13,8 +13,12 @@ export enum BatchStage {
   SUBMITTED = 'SUBMITTED',
   FINALIZED = 'FINALIZED',
   FAILED = 'FAILED',
+  RELAYED = 'RELAYED',
 }
-registerEnumType(BatchStage, { name: 'BatchStage', description: 'Where a batch is in the pipeline: sequenced (closed, queued), proving, proven, submitted to L1, finalized on L1, or failed for good.' });
+registerEnumType(BatchStage, {
+  name: 'BatchStage',
+  description: "Where a batch is in the pipeline: sequenced (closed, queued), proving, proven, submitted to L1, finalized on L1, or failed for good; then relayed: its state root accepted on the partner chain.",
+});
 
 export enum TxStatus {
   SOFT = 'SOFT',
@@ -141,6 +145,8 @@ export class BatchEvent {
   @Field(() => Int, { nullable: true }) txCount?: number | undefined;
   @Field(() => String, { nullable: true }) newRoot?: string | undefined;
   @Field(() => String, { nullable: true }) reason?: string | undefined;
+  @Field(() => Int, { nullable: true, description: 'The chain of l1Block and l1TxHash when it is not the settlement chain (RELAYED: the partner chain).' })
+  chainId?: number | undefined;
 }
 
 @ObjectType({ description: 'Sign-in challenge: sign `digest` with the account key (sdk/apiAuth.ts signChallenge).' })

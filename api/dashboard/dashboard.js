@@ -14,7 +14,7 @@
   const MAX_ROWS = 15;
   const MAX_LOG = 20;
   /** A batch moves forward only; FAILED ends it unless it finalizes after all. */
-  const RANK = { SEQUENCED: 0, PROVING: 1, PROVEN: 2, SUBMITTED: 3, FAILED: 4, FINALIZED: 5 };
+  const RANK = { SEQUENCED: 0, PROVING: 1, PROVEN: 2, SUBMITTED: 3, FAILED: 4, FINALIZED: 5, RELAYED: 6 };
 
   const graphqlUrl = new URL('../graphql', window.location.href);
   const wsUrl = new URL(graphqlUrl.href);
@@ -169,7 +169,9 @@
     const row = batches.get(e.batch) || { index: e.batch, stage: e.stage };
     const moved = !batches.has(e.batch) || RANK[e.stage] > RANK[row.stage];
     if (moved) row.stage = e.stage;
-    for (const key of ['txCount', 'l1Block', 'l1TxHash', 'proveMs']) {
+    // A relayed event's block and transaction are the partner chain's: the row keeps L1's.
+    const keys = e.stage === 'RELAYED' ? ['txCount', 'proveMs'] : ['txCount', 'l1Block', 'l1TxHash', 'proveMs'];
+    for (const key of keys) {
       if (e[key] !== null && e[key] !== undefined) row[key] = e[key];
     }
     batches.set(e.batch, row);
@@ -212,7 +214,7 @@
     const details = [];
     if (typeof e.txCount === 'number') details.push(`${e.txCount} txs`);
     if (typeof e.proveMs === 'number') details.push(`proved in ${duration(e.proveMs)}`);
-    if (typeof e.l1Block === 'number') details.push(`L1 block ${e.l1Block}`);
+    if (typeof e.l1Block === 'number') details.push(typeof e.chainId === 'number' ? `chain ${e.chainId} block ${e.l1Block}` : `L1 block ${e.l1Block}`);
     if (e.l1TxHash) details.push(`tx ${abbreviate(e.l1TxHash)}`);
     details.push(`via ${e.source}`);
     parts.push(el('span', { className: 'details', textContent: details.join(' · ') }));

@@ -12,6 +12,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JsonRpcProvider, Wallet } from 'ethers';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
 import { ForeignRoots__factory, Gateway__factory, Rollup__factory, type ForeignRoots, type Rollup } from '../../contracts/types/index.js';
 import { TxOp } from '../../prover/codec.js';
 import { publicKeyOf, randomSecret, signTx } from '../../prover/signing.js';
@@ -241,6 +243,25 @@ test('the GraphQL API: relayed roots from the indexer, the patient\'s proof, the
   const IDENTITY = 'query($o: Int!, $b: Int!, $a: Int!, $k: PublicKeyInput!, $p: AccountProofInput!) { verifyForeignIdentity(origin: $o, batch: $b, account: $a, publicKey: $k, proof: $p) { valid } }';
   const identity = await graphqlRequest<{ verifyForeignIdentity: { valid: boolean } }>(api.url, IDENTITY, { o: origin, b: last, a: patient.account, k: { x: key.x.toString(), y: key.y.toString() }, p: proof });
   expect(identity.verifyForeignIdentity.valid).toBe(true);
+
+  // Live: the next batch's root reaching the partner chain arrives as a RELAYED batch event.
+  const ws = createClient({ url: api.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0 });
+  try {
+    const relayed: { batch: number; chainId: number; l1Block: number }[] = [];
+    const done = new Promise<void>((resolve, reject) => {
+      ws.subscribe<{ batchEvents: { batch: number; chainId: number; l1Block: number } }>(
+        { query: 'subscription { batchEvents(stages: [RELAYED]) { batch stage chainId l1Block } }' },
+        { next: (m) => relayed.push(m.data!.batchEvents), error: reject, complete: resolve },
+      );
+    });
+    void done.catch(() => undefined);
+    await sleep(1_000); // the subscription is registered before the batch closes
+    const next = await setIndexHash(TxOp.Update, 0x5151n);
+    await until('the RELAYED event', async () => relayed.some((e) => e.batch === next), 30_000);
+    expect(relayed.find((e) => e.batch === next)!.chainId).toBe(devnet.deployment.partner.chainId);
+  } finally {
+    await ws.dispose();
+  }
 }, 180_000);
 
 test('the sequencer, the API, the validators and the relayer serve Prometheus metrics, with no health data', async () => {
