@@ -49,6 +49,14 @@ const LIVE_WINDOW = 200;
 /** Keys remembered to publish each indexed row once. */
 const SEEN_MEMORY = 4_096;
 
+/** Adds `key` to a bounded seen-set (oldest forgotten first); false when it was there already. */
+function firstSight<K>(seen: Set<K>, key: K): boolean {
+  if (seen.has(key)) return false;
+  seen.add(key);
+  if (seen.size > SEEN_MEMORY) seen.delete(seen.values().next().value!);
+  return true;
+}
+
 export class EventFeeds {
   readonly hub: Hub = createPubSub<Topics>();
   private readonly stops: (() => void)[] = [];
@@ -95,10 +103,7 @@ export class EventFeeds {
     this.primed.batches = true;
     for (const row of [...rows].reverse()) {
       const batch = Number(row.batchIndex);
-      if (this.finalized.has(batch)) continue;
-      this.finalized.add(batch);
-      if (this.finalized.size > SEEN_MEMORY) this.finalized.delete(this.finalized.values().next().value!);
-      if (!primed) continue;
+      if (!firstSight(this.finalized, batch) || !primed) continue;
       this.publishBatch({
         batch,
         stage: 'FINALIZED',
@@ -117,10 +122,7 @@ export class EventFeeds {
     this.primed.relayed = true;
     for (const row of [...rows].reverse()) {
       const batch = Number(row.batchIndex);
-      if (this.relayed.has(batch)) continue;
-      this.relayed.add(batch);
-      if (this.relayed.size > SEEN_MEMORY) this.relayed.delete(this.relayed.values().next().value!);
-      if (!primed) continue;
+      if (!firstSight(this.relayed, batch) || !primed) continue;
       this.publishBatch({ batch, stage: 'RELAYED', source: 'indexer', at: Date.now(), l1Block: Number(row.block), l1TxHash: row.txHash, chainId: row.chainId, newRoot: row.stateRoot.toString() });
     }
   }
@@ -142,11 +144,7 @@ export class EventFeeds {
     this.primed.accesses = true;
     for (const row of [...rows].reverse()) {
       if (row.op !== 'Access') continue;
-      const key = `${row.batchIndex}:${row.position}`;
-      if (this.seenAccesses.has(key)) continue;
-      this.seenAccesses.add(key);
-      if (this.seenAccesses.size > SEEN_MEMORY) this.seenAccesses.delete(this.seenAccesses.values().next().value!);
-      if (primed) this.hub.publish('ACCESS', row);
+      if (firstSight(this.seenAccesses, `${row.batchIndex}:${row.position}`) && primed) this.hub.publish('ACCESS', row);
     }
   }
 

@@ -33,6 +33,7 @@ import { shutdownProver } from '../prover/groth16.js';
 import { PROFILES } from '../prover/profiles.js';
 import type { RollupState } from '../prover/state.js';
 import { deployRelay } from '../relay/deploy.js';
+import { summarize } from './compare/report.js';
 import { addressToBytes32, mailboxAt, mailboxInterface } from '../relay/hyperlane.js';
 import { hyperlaneMessage } from '../relay/message.js';
 import { Relayer, type Delivery } from '../relay/relayer.js';
@@ -64,12 +65,6 @@ const MAX_UINT64 = (1n << 64n) - 1n;
 
 const log = (line: string) => console.error(`[bench] ${line}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function stats(values: readonly number[]): { p50: number; p90: number; max: number; mean: number } {
-  const s = [...values].sort((a, b) => a - b);
-  const at = (p: number) => s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
-  return { p50: at(50), p90: at(90), max: s[s.length - 1]!, mean: s.reduce((a, b) => a + b, 0) / s.length };
-}
 
 async function mined(tx: Promise<{ wait(): Promise<TransactionReceipt | null> }>, what: string): Promise<TransactionReceipt> {
   const receipt = await (await tx).wait();
@@ -221,10 +216,10 @@ try {
   const identityGas = Number(await foreignRoots.verifyForeignIdentity.estimateGas(SETTLEMENT_ID, last, account, proof.pubX, proof.pubY, proof));
 
   const multisigGas = [...deliveries.values()].map((d) => Number(d.gasUsed));
-  const wall = stats(rows.map((r) => r.wallMs));
-  const chainTime = stats(rows.map((r) => r.chainS));
-  const ms = stats(multisigGas);
-  const base = stats(baselineGas);
+  const wall = summarize(rows.map((r) => r.wallMs));
+  const chainTime = summarize(rows.map((r) => r.chainS));
+  const ms = summarize(multisigGas);
+  const base = summarize(baselineGas);
   const perBatchPublish = publishCalls.map((p) => p.gas / p.batches);
   const single = publishCalls.filter((p) => p.batches === 1).map((p) => p.gas);
   const result = {
@@ -237,8 +232,8 @@ try {
       processNoopIsm: base,
       multisigOverNoopRatio: ms.mean / base.mean,
       publishCalls,
-      publishPerBatch: stats(perBatchPublish),
-      publishOneBatch: single.length ? stats(single) : null,
+      publishPerBatch: summarize(perBatchPublish),
+      publishOneBatch: single.length ? summarize(single) : null,
       baselinePublishOfAllBatchesInOneCall: { batches: baselineMessages.length, gas: Number(baselinePublish.gasUsed) },
       verifyForeignRecord: verifyGas,
       verifyForeignIdentity: identityGas,

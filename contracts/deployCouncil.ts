@@ -9,6 +9,7 @@
 import { Contract, type ContractTransactionResponse, type Signer } from 'ethers';
 import { Council__factory, Gateway__factory } from './types/index.js';
 import { acceptGovernanceCall, proposeAndExecute, type CouncilCall, type TypedDataSigner } from '../sdk/governance.js';
+import { mined as minedAs } from './tx.js';
 
 const OWNABLE = ['function transferOwnership(address)', 'function acceptOwnership()'];
 
@@ -30,10 +31,7 @@ export class CouncilDeployError extends Error {
   override readonly name = 'CouncilDeployError';
 }
 
-async function mined(tx: Promise<ContractTransactionResponse>, what: string): Promise<void> {
-  const receipt = await (await tx).wait();
-  if (!receipt || receipt.status !== 1) throw new CouncilDeployError(`${what} reverted`);
-}
+const mined = (tx: Parameters<typeof minedAs>[0], what: string): Promise<void> => minedAs(tx, what, (m) => new CouncilDeployError(m));
 
 /** Returns the council's address and whether it already governs everything (false: acceptance pending). */
 export async function deployCouncil(opts: CouncilDeployOptions): Promise<{ council: string; accepted: boolean }> {

@@ -4,7 +4,7 @@
  * wired to each other: the publisher routes to the receiver, the receiver trusts the publisher
  * for the settlement Rollup and verifies deliveries with the partner chain's multisig ISM.
  */
-import { Wallet, type ContractTransactionResponse, type Signer } from 'ethers';
+import { Wallet, type Signer } from 'ethers';
 import {
   ForeignRoots__factory,
   PoseidonT3__factory,
@@ -12,6 +12,7 @@ import {
   RootPublisher__factory,
 } from '../contracts/types/index.js';
 import { addressToBytes32, deployHyperlaneCore, type HyperlaneCore } from './hyperlane.js';
+import { mined as minedAs } from '../contracts/tx.js';
 
 export interface RelayDeployment {
   readonly settlement: HyperlaneCore & { readonly RootPublisher: string };
@@ -22,10 +23,7 @@ export class RelayDeployError extends Error {
   override readonly name = 'RelayDeployError';
 }
 
-async function mined(tx: Promise<ContractTransactionResponse>, what: string): Promise<void> {
-  const receipt = await (await tx).wait();
-  if (!receipt || receipt.status !== 1) throw new RelayDeployError(`${what} reverted`);
-}
+const mined = (tx: Parameters<typeof minedAs>[0], what: string): Promise<void> => minedAs(tx, what, (m) => new RelayDeployError(m));
 
 async function deployedAt<T extends { waitForDeployment(): Promise<unknown>; getAddress(): Promise<string> }>(contract: Promise<T>): Promise<string> {
   const c = await contract;

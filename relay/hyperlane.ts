@@ -18,6 +18,7 @@ import {
   StorageMessageIdMultisigIsmFactory__factory,
 } from '@hyperlane-xyz/core';
 import { Contract, ContractFactory, Interface, NonceManager, getAddress, type ContractRunner, type InterfaceAbi, type Signer } from 'ethers';
+import { mined as minedAs } from '../contracts/tx.js';
 
 interface PublishedFactory {
   readonly abi: unknown;
@@ -70,10 +71,7 @@ async function deployed(factory: { abi: InterfaceAbi; bytecode: string }, signer
   return contract;
 }
 
-async function mined(tx: Promise<{ wait(): Promise<{ status: number | null; hash: string } | null> }>, what: string): Promise<void> {
-  const receipt = await (await tx).wait();
-  if (!receipt || receipt.status !== 1) throw new HyperlaneDeployError(`${what} reverted (${receipt?.hash ?? 'no receipt'})`);
-}
+const mined = (tx: Parameters<typeof minedAs>[0], what: string): Promise<void> => minedAs(tx, what, (m) => new HyperlaneDeployError(m));
 
 /**
  * Deploys and initialises Hyperlane core on the signer's chain. The signer owns the Mailbox, the

@@ -22,6 +22,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { JsonRpcProvider, Wallet, getAddress, type ContractTransactionResponse, id as eventTopic, toBeHex, zeroPadValue, type Log } from 'ethers';
 import { ForeignRoots__factory, RootPublisher__factory } from '../contracts/types/index.js';
+import { LOG_SPAN, byPosition } from './logs.js';
 import { checkpointFields, checkpointSigner, messageIdMultisigMetadata, type SignedCheckpoint } from './checkpoint.js';
 import { mailboxAt, mailboxInterface, merkleTreeHookInterface, multisigIsmAt } from './hyperlane.js';
 import { decodeRootMessage, hyperlaneMessage, type HyperlaneMessage } from './message.js';
@@ -89,7 +90,6 @@ interface RelayerState {
 
 const DISPATCH = eventTopic('Dispatch(address,uint32,bytes32,bytes)');
 const INSERTED = eventTopic('InsertedIntoTree(bytes32,uint32)');
-const LOG_SPAN = 2_000;
 const FETCH_TIMEOUT_MS = 3_000;
 const MAX_UINT64 = (1n << 64n) - 1n;
 
@@ -406,9 +406,6 @@ function writeState(file: string, state: RelayerState): void {
   renameSync(`${file}.tmp`, file); // atomic: a crash leaves the old or the new state
 }
 
-function byPosition(a: Log, b: Log): number {
-  return a.blockNumber - b.blockNumber || a.index - b.index;
-}
 
 const foreignRootsErrors = ForeignRoots__factory.createInterface();
 

@@ -20,6 +20,7 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { JsonRpcProvider, Wallet, getAddress, id as eventTopic, type Log } from 'ethers';
+import { LOG_SPAN, byPosition } from './logs.js';
 import { CheckpointTree, signCheckpoint, type SignedCheckpoint } from './checkpoint.js';
 import { merkleTreeHookAt, merkleTreeHookInterface } from './hyperlane.js';
 import { validatorMetrics } from './metrics.js';
@@ -46,8 +47,6 @@ export class ValidatorError extends Error {
 }
 
 const INSERTED = eventTopic('InsertedIntoTree(bytes32,uint32)');
-/** Blocks per eth_getLogs request. */
-const LOG_SPAN = 2_000;
 
 export class InstitutionValidator {
   readonly address: string;
@@ -205,6 +204,3 @@ export class InstitutionValidator {
   }
 }
 
-function byPosition(a: Log, b: Log): number {
-  return a.blockNumber - b.blockNumber || a.index - b.index;
-}
