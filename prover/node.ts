@@ -46,6 +46,14 @@ export class NodeError extends Error {
   }
 }
 
+/** Refuses to settle with a key that is not the Gateway's operator (Rollup.submitBatch would revert). */
+export async function checkOperator(gateway: Pick<Gateway, 'operator'>, self: string): Promise<void> {
+  const expected = await gateway.operator();
+  if (expected.toLowerCase() !== self.toLowerCase()) {
+    throw new NodeError('NOT_OPERATOR', `OPERATOR_KEY is ${self}, but the Gateway's operator is ${expected}: only it may submit batches`);
+  }
+}
+
 /** The final receipt of a transaction (the paper's Algorithm 2): its L2 batch and, once settled, the L1 block. */
 export interface TxReceipt {
   readonly txHash: string;
@@ -87,7 +95,7 @@ export function profileOf(deployment: Deployment): CircuitProfile {
   return p;
 }
 
-function contractAddress(deployment: Deployment, name: string): string {
+export function contractAddress(deployment: Deployment, name: string): string {
   const a = deployment.settlement.contracts[name];
   if (!a) throw new NodeError('BAD_DEPLOYMENT', `the deployment file has no ${name} on the settlement chain`);
   return a;
@@ -139,10 +147,8 @@ export class RollupNode {
       const operator = new Wallet(config.rollup.operatorKey, provider);
       const rollup = Rollup__factory.connect(rollupAddress, operator);
       const gateway: Gateway = Gateway__factory.connect(contractAddress(deployment, 'Gateway'), provider);
-      const expected = await gateway.operator();
-      if (expected.toLowerCase() !== operator.address.toLowerCase()) {
-        throw new NodeError('NOT_OPERATOR', `OPERATOR_KEY is ${operator.address}, but the Gateway's operator is ${expected}: only it may submit batches`);
-      }
+      const settles = config.rollup.settleWorker;
+      if (settles) await checkOperator(gateway, operator.address);
       const [settled, l1Root] = await Promise.all([rollup.batchCount().then(Number), rollup.stateRoot()]);
 
       const walPath = walPathOf(config, deployment);
@@ -182,7 +188,7 @@ export class RollupNode {
         proveWorkers,
         proveConcurrency: config.rollup.proveConcurrency,
         ...(artifacts ? { artifacts } : {}),
-        settlement: { rollup, operator },
+        ...(settles ? { settlement: { rollup, operator } } : {}),
         proveLocks: { lockDurationMs: config.rollup.proveLockMs, stalledIntervalMs: config.rollup.stalledCheckMs },
       });
       cleanup.push(() => pipeline.close(true));
@@ -203,19 +209,22 @@ export class RollupNode {
       });
       pipeline.attach(sequencer);
       // Obey an operator rotation by the council: settle only while this key is the operator.
-      const operatorWatch = watchOperator({
-        gateway,
-        self: operator.address,
-        log,
-        onChange: async (isOperator) => {
-          metrics.settlementPaused(!isOperator);
-          const worker = pipeline.settleWorker?.worker;
-          if (!worker) return;
-          if (isOperator) worker.resume();
-          else await worker.pause(true);
-        },
-      });
-      cleanup.push(() => operatorWatch.stop());
+      let operatorWatch: { stop(): Promise<void> } | undefined;
+      if (settles) {
+        operatorWatch = watchOperator({
+          gateway,
+          self: operator.address,
+          log,
+          onChange: async (isOperator) => {
+            metrics.settlementPaused(!isOperator);
+            const worker = pipeline.settleWorker?.worker;
+            if (!worker) return;
+            if (isOperator) worker.resume();
+            else await worker.pause(true);
+          },
+        });
+        cleanup.push(() => operatorWatch!.stop());
+      }
       for (const b of sequencer.recovered) {
         if (b.index < settled) continue;
         await pipeline.enqueueBatch({ ...b, before: b.before! });
@@ -262,7 +271,7 @@ export class RollupNode {
       const url = `http://${config.rollup.sequencerHost}:${address.port}`;
       self.node = new RollupNode(sequencer, pipeline, watcher, server, rollup, provider, pool, url, walPath, settled, watcherFailed, [
         ...(councilWatch ? [councilWatch] : []),
-        operatorWatch,
+        ...(operatorWatch ? [operatorWatch] : []),
       ]);
       return self.node;
     } catch (err) {
@@ -313,7 +322,7 @@ export class RollupNode {
     return [
       `  sequencer        ${this.url}  (POST /v1/transactions, GET /v1/transactions/<hash>, /v1/pipeline, /v1/health, /metrics)`,
       `  sequencer log    ${this.walPath}`,
-      `  prove workers    ${this.pipeline.proveWorkers.length} in this process${this.pipeline.proveWorkers.length === 0 ? ' (run npm run prover)' : ''}; settlement worker here`,
+      `  prove workers    ${this.pipeline.proveWorkers.length} in this process${this.pipeline.proveWorkers.length === 0 ? ' (run npm run prover)' : ''}; ${this.pipeline.settleWorker ? 'settlement worker here' : 'no settlement worker here (run one npm run settler)'}`,
     ];
   }
 

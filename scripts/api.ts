@@ -7,13 +7,15 @@ import { loadConfig } from '../sdk/config.js';
 import { readDeployment } from '../sdk/deployment.js';
 import type { ApiServer } from '../api/server.js';
 import { startApiFor } from '../api/start.js';
-import { formatError, runUntilSignal } from './devnet.js';
+import { lineLog } from '../sdk/log.js';
+import { formatError, runUntilSignal, serviceLogger } from './devnet.js';
 
 const USAGE = `Usage: npm run api
 
 Serves GraphQL (HTTP and graphql-ws subscriptions) on API_HOST:API_PORT/graphql and the dashboard
 on / until Ctrl-C, for the deployment in $DEPLOYMENT_FILE; reads the indexer at INDEXER_URL and the
 sequencer at SEQUENCER_HOST:SEQUENCER_PORT; with REDIS_URL also the proving pipeline's events.
+LOG_FORMAT=json for JSON logs.
 See README.md. Set DEBUG=1 for stack traces.`;
 
 async function main(argv: string[]): Promise<never> {
@@ -21,24 +23,25 @@ async function main(argv: string[]): Promise<never> {
     console.log(USAGE);
     process.exit(0);
   }
+  const logger = serviceLogger('api');
   let config;
   try {
     if (argv.length > 0) throw new Error(`unknown argument ${argv[0]!} (see --help)`);
     config = loadConfig();
   } catch (err) {
-    console.error(`[api] error: ${formatError(err)}`);
+    logger.error(`error: ${formatError(err)}`);
     process.exit(1);
   }
   let api: ApiServer | undefined;
   return runUntilSignal(
     'api',
     async () => {
-      api = await startApiFor(config, readDeployment(config.deploymentFile), config.rollup.redisUrl, (l) => console.log(`[api] ${l}`));
+      api = await startApiFor(config, readDeployment(config.deploymentFile), config.rollup.redisUrl, lineLog(logger));
       return { failed: new Promise<string>(() => undefined), stop: () => api!.close() };
     },
     () => {
-      console.log(`[api] GraphQL ${api!.url} (subscriptions ${api!.wsUrl}); dashboard ${api!.url.replace(/\/graphql$/, '/')}`);
-      console.log('[api] running — Ctrl-C to stop');
+      logger.info(`GraphQL ${api!.url} (subscriptions ${api!.wsUrl}); dashboard ${api!.url.replace(/\/graphql$/, '/')}`);
+      logger.info('running — Ctrl-C to stop');
     },
   );
 }

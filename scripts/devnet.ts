@@ -13,6 +13,7 @@ import { buildContracts } from '../contracts/build.js';
 import { deployAll, isDeploymentLive } from '../contracts/deploy.js';
 import { loadConfig, type ChainConfig, type Config } from '../sdk/config.js';
 import { readDeployment, writeDeployment, type ChainDeployment, type Deployment } from '../sdk/deployment.js';
+import { createLogger, type ServiceLogger } from '../sdk/log.js';
 import { assertPortFree, startAnvil, type AnvilChain } from './devnet/anvil.js';
 
 /** What this code deploys and the services need; an older deployment file without them is redeployed. */
@@ -82,7 +83,10 @@ export function resetDevnetState(config: Config): string[] {
  * Checks whether the deployment file can be reused on the running chains. Returns the deployment
  * (with RPC URLs brought up to date) or the reason it cannot be used.
  */
-async function reusableDeployment(config: Config, chains: DevnetChains): Promise<{ deployment: Deployment } | { reason: string }> {
+export async function reusableDeployment(
+  config: Config,
+  chains: Record<'settlement' | 'partner', { readonly chainId: number; readonly url: string }>,
+): Promise<{ deployment: Deployment } | { reason: string }> {
   if (!existsSync(config.deploymentFile)) return { reason: 'no deployment file yet' };
   let previous: Deployment;
   try {
@@ -263,6 +267,24 @@ export function parseFlags(argv: string[]): CliFlags {
 }
 
 /**
+ * The logger of a service script (sdk/log.ts: LOG_FORMAT text or json, LOG_LEVEL). A bad
+ * LOG_FORMAT or LOG_LEVEL is a start-up error like any other configuration error.
+ */
+export function serviceLogger(prefix: string): ServiceLogger {
+  try {
+    return createLogger(prefix);
+  } catch (err) {
+    console.error(`[${prefix}] error: ${formatError(err)}`);
+    process.exit(1);
+  }
+}
+
+/** Lets an asynchronous log destination drain before process.exit (text and json sinks write synchronously today). */
+export function flushed(logger: ServiceLogger): Promise<void> {
+  return new Promise((resolve) => logger.flush(() => resolve()));
+}
+
+/**
  * Start-up of a service script that takes no arguments and needs REDIS_URL (npm run sequencer,
  * npm run prover): --help prints `usage` and exits 0; anything else wrong prints one line and exits 1.
  */
@@ -277,7 +299,7 @@ export function serviceConfig(prefix: string, usage: string, argv: string[], red
     if (!config.rollup.redisUrl) throw new Error(`REDIS_URL is not set: ${redisHint}`);
     return config as Config & { rollup: { redisUrl: string } };
   } catch (err) {
-    console.error(`[${prefix}] error: ${formatError(err)}`);
+    serviceLogger(prefix).error(`error: ${formatError(err)}`);
     process.exit(1);
   }
 }
@@ -294,16 +316,17 @@ export interface RunningService {
  * exits 1. A second Ctrl-C while stopping exits at once (children still get SIGINT on exit).
  */
 export async function runUntilSignal(prefix: string, start: (signal: AbortSignal) => Promise<RunningService>, onReady: () => void): Promise<never> {
+  const logger = serviceLogger(prefix);
   const abort = new AbortController();
   let service: RunningService | undefined;
   let shuttingDown = false;
   const exit = async (code: number, reason?: string) => {
-    if (reason) console.error(`[${prefix}] ${reason}`);
+    if (reason) logger.error(reason);
     if (service) {
-      console.log(`[${prefix}] stopping ...`);
+      logger.info('stopping ...');
       const t = Date.now();
       await service.stop();
-      console.log(`[${prefix}] stopped (${seconds(t)})`);
+      logger.info(`stopped (${seconds(t)})`);
     }
     process.exit(code);
   };
@@ -312,12 +335,12 @@ export async function runUntilSignal(prefix: string, start: (signal: AbortSignal
     // One Ctrl-C arrives twice: from the terminal and relayed by tsx. Only a later one forces exit.
     if (firstSignalAt && Date.now() - firstSignalAt < 1_000) return;
     if (shuttingDown) {
-      console.error(`[${prefix}] ${signal} again: exiting now`);
+      logger.error(`${signal} again: exiting now`);
       process.exit(130);
     }
     shuttingDown = true;
     firstSignalAt = Date.now();
-    console.log(`[${prefix}] ${signal} received${service ? '' : ': stopping after the current startup step'}`);
+    logger.info(`${signal} received${service ? '' : ': stopping after the current startup step'}`);
     abort.abort();
     if (service) void exit(0);
     // else: startup is in progress and will notice the abort, stop what it started and exit below
@@ -328,10 +351,11 @@ export async function runUntilSignal(prefix: string, start: (signal: AbortSignal
     service = await start(abort.signal);
   } catch (err) {
     if (shuttingDown) {
-      console.log(`[${prefix}] startup interrupted; everything started was stopped`);
+      logger.info('startup interrupted; everything started was stopped');
       process.exit(0);
     }
-    console.error(`[${prefix}] error: ${formatError(err)}`);
+    logger.error(`error: ${formatError(err)}`);
+    await flushed(logger);
     process.exit(1);
   }
   if (shuttingDown) return exit(0) as Promise<never>;

@@ -6,7 +6,8 @@
 import { loadConfig } from '../sdk/config.js';
 import { readDeployment } from '../sdk/deployment.js';
 import { startRelayerFor, startValidatorFor } from '../relay/run.js';
-import { formatError, runUntilSignal } from './devnet.js';
+import { lineLog } from '../sdk/log.js';
+import { formatError, runUntilSignal, serviceLogger } from './devnet.js';
 
 const USAGE = `Usage: npm run relay -- validator <index> | relayer
 
@@ -31,11 +32,11 @@ async function main(argv: string[]): Promise<never> {
     else if (argv[0] === 'validator' && argv.length === 2 && /^\d+$/.test(argv[1]!)) role = { kind: 'validator', index: Number(argv[1]) };
     else throw new Error(`unexpected arguments: ${argv.join(' ')} (see --help)`);
   } catch (err) {
-    console.error(`[relay] error: ${formatError(err)}`);
+    serviceLogger('relay').error(`error: ${formatError(err)}`);
     process.exit(1);
   }
   const name = role.kind === 'validator' ? `validator-${role.index}` : 'relayer';
-  const log = (line: string) => console.log(`[${name}] ${line}`);
+  const log = lineLog(serviceLogger(name));
   let describe = '';
   return runUntilSignal(
     name,

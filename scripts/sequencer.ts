@@ -7,22 +7,25 @@
 import { RollupNode } from '../prover/node.js';
 import { shutdownProver } from '../prover/groth16.js';
 import { readDeployment } from '../sdk/deployment.js';
-import { runUntilSignal, serviceConfig } from './devnet.js';
+import { lineLog } from '../sdk/log.js';
+import { runUntilSignal, serviceConfig, serviceLogger } from './devnet.js';
 
 const USAGE = `Usage: npm run sequencer
 
 Runs the rollup node for the deployment in $DEPLOYMENT_FILE on the Redis at $REDIS_URL (required)
 until Ctrl-C: HTTP endpoint on SEQUENCER_HOST:SEQUENCER_PORT, batches of BATCH_TIMEOUT_MS,
-PROVE_WORKERS prove workers in this process, the settlement worker (run exactly one). See README.md.
+PROVE_WORKERS prove workers in this process, the settlement worker unless SETTLE_WORKER=false (then
+run exactly one npm run settler). LOG_FORMAT=json for JSON logs. See README.md.
 Set DEBUG=1 for stack traces.`;
 
 async function main(argv: string[]): Promise<never> {
   const config = serviceConfig('sequencer', USAGE, argv, 'npm start runs its own Redis; this script needs one given');
+  const logger = serviceLogger('sequencer');
   let node: RollupNode | undefined;
   return runUntilSignal(
     'sequencer',
     async () => {
-      node = await RollupNode.start({ config, deployment: readDeployment(config.deploymentFile), redisUrl: config.rollup.redisUrl, log: (l) => console.log(`[sequencer] ${l}`) });
+      node = await RollupNode.start({ config, deployment: readDeployment(config.deploymentFile), redisUrl: config.rollup.redisUrl, log: lineLog(logger) });
       return {
         failed: node.failed,
         stop: async () => {
@@ -32,8 +35,8 @@ async function main(argv: string[]): Promise<never> {
       };
     },
     () => {
-      for (const line of node!.describe()) console.log(line);
-      console.log('[sequencer] running — Ctrl-C to stop');
+      for (const line of node!.describe()) logger.info(line.trim());
+      logger.info('running — Ctrl-C to stop');
     },
   );
 }

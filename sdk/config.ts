@@ -17,6 +17,8 @@ export interface ChainConfig {
   readonly port: number;
   /** Seconds between blocks; 0 means automine (a block per transaction). */
   readonly blockTime: number;
+  /** JSON-RPC URL `npm run deploy` deploys to: *_RPC_URL, default http://host:port (the devnet's chain). */
+  readonly rpcUrl: string;
 }
 
 export interface Config {
@@ -48,6 +50,17 @@ export interface Config {
   readonly relay: RelayConfig;
   /** The institutions' council that governs both chains' contracts (contracts/src/governance/Council.sol). */
   readonly governance: GovernanceConfig;
+  /** How services write their logs (sdk/log.ts). */
+  readonly log: LogConfig;
+}
+
+export type LogFormat = 'text' | 'json';
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export interface LogConfig {
+  /** text: `[service] message` lines for a terminal; json: one pino object per line for a log pipeline. */
+  readonly format: LogFormat;
+  readonly level: LogLevel;
 }
 
 export interface GovernanceConfig {
@@ -130,6 +143,14 @@ export interface RollupServiceConfig {
   readonly forcedPollMs: number;
   /** Threads that check transaction signatures for the HTTP endpoint. */
   readonly verifyThreads: number;
+  /** The node runs the settlement worker itself; false = a separate `npm run settler` (exactly one). */
+  readonly settleWorker: boolean;
+  /** `npm run prover`'s /health and /metrics (0: any free port). */
+  readonly proverHost: string;
+  readonly proverPort: number;
+  /** `npm run settler`'s /health and /metrics (0: any free port). */
+  readonly settlerHost: string;
+  readonly settlerPort: number;
 }
 
 export const TX_OP_NAMES = ['upload', 'update', 'grant', 'revoke', 'access', 'claim'] as const;
@@ -168,14 +189,39 @@ function str(env: Env, key: string, fallback: string): string {
   return raw === undefined || raw === '' ? fallback : raw;
 }
 
+function bool(env: Env, key: string, fallback: boolean): boolean {
+  const raw = str(env, key, String(fallback)).toLowerCase();
+  if (!['true', 'false', '1', '0'].includes(raw)) throw new ConfigError(`${key} must be true or false, got "${raw}"`);
+  return raw === 'true' || raw === '1';
+}
+
+function httpUrl(key: string, url: string): string {
+  if (!(/^https?:\/\//.test(url) && URL.canParse(url))) throw new ConfigError(`${key} must be an http:// or https:// URL, got "${url}"`);
+  return url.replace(/\/+$/, '');
+}
+
 function chain(env: Env, prefix: string, name: string, chainId: number, port: number, blockTime: number): ChainConfig {
+  const host = str(env, `${prefix}_HOST`, '127.0.0.1');
+  const p = int(env, `${prefix}_PORT`, port, 1, 65_535);
   return {
     name,
     chainId: int(env, `${prefix}_CHAIN_ID`, chainId, 1),
-    host: str(env, `${prefix}_HOST`, '127.0.0.1'),
-    port: int(env, `${prefix}_PORT`, port, 1, 65_535),
+    host,
+    port: p,
     blockTime: int(env, `${prefix}_BLOCK_TIME`, blockTime),
+    rpcUrl: httpUrl(`${prefix}_RPC_URL`, str(env, `${prefix}_RPC_URL`, `http://${host}:${p}`)),
   };
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+
+/** LOG_FORMAT and LOG_LEVEL alone: a service needs its logger before the rest of the config parses. */
+export function logConfig(env: Env = process.env): LogConfig {
+  const format = str(env, 'LOG_FORMAT', 'text').toLowerCase();
+  if (format !== 'text' && format !== 'json') throw new ConfigError(`LOG_FORMAT must be text or json, got "${format}"`);
+  const level = str(env, 'LOG_LEVEL', 'info').toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${level}"`);
+  return { format, level: level as LogLevel };
 }
 
 /**
@@ -184,6 +230,7 @@ function chain(env: Env, prefix: string, name: string, chainId: number, port: nu
  * - DEPLOYMENT_FILE [$DATA_DIR/deployment.json]
  * - SETTLEMENT_CHAIN_ID [31337], SETTLEMENT_HOST [127.0.0.1], SETTLEMENT_PORT [8545], SETTLEMENT_BLOCK_TIME [2]
  * - PARTNER_CHAIN_ID [31338], PARTNER_HOST [127.0.0.1], PARTNER_PORT [8546], PARTNER_BLOCK_TIME [1]
+ * - SETTLEMENT_RPC_URL, PARTNER_RPC_URL [http://HOST:PORT]   chains `npm run deploy` deploys to (external chains)
  * - DEPLOYER_KEY [anvil dev key #0]
  * - FORCED_INCLUSION_DEADLINE [50] blocks
  * - CIRCUIT_PROFILE [dev]                    test | dev | prod (circuits/SPEC.md)
@@ -196,6 +243,9 @@ function chain(env: Env, prefix: string, name: string, chainId: number, port: nu
  * - BATCH_TIMEOUT_MS [10000]                 a batch closes this long after its first entry, or when full
  * - PRIORITY_OPS [unset]                     comma list of upload,update,grant,revoke,access,claim: closes the batch at once
  * - PROVE_WORKERS [1]                        prove workers inside npm start (0: only npm run prover processes)
+ * - SETTLE_WORKER [true]                     false: the node does not settle; run one `npm run settler`
+ * - PROVER_HOST [127.0.0.1], PROVER_PORT [8551]     npm run prover's /health and /metrics
+ * - SETTLER_HOST [127.0.0.1], SETTLER_PORT [8552]   npm run settler's /health and /metrics
  * - PROVE_CONCURRENCY [1]                    jobs per prove worker
  * - PROVE_LOCK_MS [60000]                    a dead worker's job is retried after this (keep > 2x witness time)
  * - STALLED_CHECK_MS [15000]                 stalled-job check interval
@@ -220,6 +270,8 @@ function chain(env: Env, prefix: string, name: string, chainId: number, port: nu
  * - RELAYER_PORT [8569]                      the relayer's /health and /metrics (0: a free port)
  * - RELAY_CONFIRMATIONS [1], RELAY_POLL_MS [500]
  * - RELAY_DIR [$DATA_DIR/relay]              relayer state and signed checkpoints
+ * - LOG_FORMAT [text]                       text (`[service] message`) or json (pino, one object per line)
+ * - LOG_LEVEL [info]                         debug | info | warn | error
  * - COUNCIL_MEMBERS [4 devnet members]       comma list of council member addresses (3f+1); the devnet
  *                                            hands governance to the council and, with dev members, accepts it
  */
@@ -247,6 +299,7 @@ export function loadConfig(env: Env = process.env): Config {
     api: api(env),
     relay: relay(env, dataDir),
     governance: governance(env),
+    log: logConfig(env),
   };
 }
 
@@ -299,16 +352,13 @@ function relay(env: Env, dataDir: string): RelayConfig {
 
 function indexer(env: Env): Config['indexer'] {
   const port = int(env, 'INDEXER_PORT', 42_069, 1, 65_535);
-  const url = str(env, 'INDEXER_URL', `http://127.0.0.1:${port}`).replace(/\/+$/, '');
-  if (!(/^https?:\/\//.test(url) && URL.canParse(url))) throw new ConfigError(`INDEXER_URL must be an http:// or https:// URL, got "${url}"`);
+  const url = httpUrl('INDEXER_URL', str(env, 'INDEXER_URL', `http://127.0.0.1:${port}`));
   return { host: str(env, 'INDEXER_HOST', '127.0.0.1'), port, schema: schemaName(env), url };
 }
 
 function api(env: Env): ApiConfig {
   const secret = env.API_TOKEN_SECRET || undefined;
   if (secret !== undefined && secret.length < 32) throw new ConfigError('API_TOKEN_SECRET must be at least 32 characters');
-  const persisted = str(env, 'API_PERSISTED_ONLY', 'false').toLowerCase();
-  if (!['true', 'false', '1', '0'].includes(persisted)) throw new ConfigError(`API_PERSISTED_ONLY must be true or false, got "${persisted}"`);
   return {
     host: str(env, 'API_HOST', '127.0.0.1'),
     port: int(env, 'API_PORT', 4000, 0, 65_535),
@@ -318,7 +368,7 @@ function api(env: Env): ApiConfig {
     maxDepth: int(env, 'API_MAX_DEPTH', 10, 2, 100),
     maxCost: int(env, 'API_MAX_COST', 5_000, 10),
     rateLimitPerMinute: int(env, 'API_RATE_LIMIT', 600, 1),
-    persistedOnly: persisted === 'true' || persisted === '1',
+    persistedOnly: bool(env, 'API_PERSISTED_ONLY', false),
   };
 }
 
@@ -361,6 +411,11 @@ function rollupService(env: Env, deployerKey: string): RollupServiceConfig {
     stalledCheckMs: int(env, 'STALLED_CHECK_MS', 15_000, 100),
     forcedPollMs: int(env, 'FORCED_POLL_MS', 1_000, 10),
     verifyThreads: int(env, 'VERIFY_THREADS', Math.max(1, availableParallelism() - 1), 1, 64),
+    settleWorker: bool(env, 'SETTLE_WORKER', true),
+    proverHost: str(env, 'PROVER_HOST', '127.0.0.1'),
+    proverPort: int(env, 'PROVER_PORT', 8551, 0, 65_535),
+    settlerHost: str(env, 'SETTLER_HOST', '127.0.0.1'),
+    settlerPort: int(env, 'SETTLER_PORT', 8552, 0, 65_535),
   };
 }
 
@@ -371,5 +426,5 @@ function profileName(env: Env): keyof typeof PROFILES {
 }
 
 export function rpcUrl(chain: ChainConfig): string {
-  return `http://${chain.host}:${chain.port}`;
+  return chain.rpcUrl;
 }

@@ -136,6 +136,7 @@ beforeAll(async () => {
     SEQUENCER_PORT: String(await freePort()),
     BATCH_TIMEOUT_MS: '1500',
     PROVE_WORKERS: '0',
+    PROVER_PORT: '0', // two provers on one host
     // A killed prover's job is taken again within ~8 s.
     PROVE_LOCK_MS: '6000',
     STALLED_CHECK_MS: '2000',
