@@ -308,8 +308,8 @@ describe('deployment file', () => {
 describe('loadConfig', () => {
   it('has the documented defaults', () => {
     const config = loadConfig({});
-    expect(config.settlement).toEqual({ name: 'settlement', chainId: 31337, host: '127.0.0.1', port: 8545, blockTime: 2 });
-    expect(config.partner).toEqual({ name: 'partner', chainId: 31338, host: '127.0.0.1', port: 8546, blockTime: 1 });
+    expect(config.settlement).toEqual({ name: 'settlement', chainId: 31337, host: '127.0.0.1', port: 8545, blockTime: 2, rpcUrl: 'http://127.0.0.1:8545' });
+    expect(config.partner).toEqual({ name: 'partner', chainId: 31338, host: '127.0.0.1', port: 8546, blockTime: 1, rpcUrl: 'http://127.0.0.1:8546' });
     expect(config.dataDir).toBe(resolve('.data'));
     expect(config.deploymentFile).toBe(resolve('.data', 'deployment.json'));
     expect(config.deployerKey).toBe(ANVIL_DEV_KEY);
@@ -336,8 +336,8 @@ describe('loadConfig', () => {
       DEPLOYER_KEY: key,
       FORCED_INCLUSION_DEADLINE: '7',
     });
-    expect(config.settlement).toEqual({ name: 'settlement', chainId: 1001, host: '0.0.0.0', port: 9545, blockTime: 0 });
-    expect(config.partner).toEqual({ name: 'partner', chainId: 1002, host: 'localhost', port: 9546, blockTime: 5 });
+    expect(config.settlement).toEqual({ name: 'settlement', chainId: 1001, host: '0.0.0.0', port: 9545, blockTime: 0, rpcUrl: 'http://0.0.0.0:9545' });
+    expect(config.partner).toEqual({ name: 'partner', chainId: 1002, host: 'localhost', port: 9546, blockTime: 5, rpcUrl: 'http://localhost:9546' });
     expect(config.dataDir).toBe(dir);
     expect(config.deploymentFile).toBe(join(dir, 'deployment.json'));
     expect(config.deployerKey).toBe(key);
@@ -386,6 +386,29 @@ describe('loadConfig', () => {
     ['an address', DEPLOYER],
   ])('throws ConfigError for a malformed DEPLOYER_KEY (%s)', (_what, key) => {
     expect(() => loadConfig({ DEPLOYER_KEY: key })).toThrow(new ConfigError('DEPLOYER_KEY must be a 0x-prefixed 32-byte hex private key'));
+  });
+
+  it('reads the operator settings: chain RPC URLs, split workers, their ports, log format and level', () => {
+    const d = loadConfig({});
+    expect([d.settlement.rpcUrl, d.partner.rpcUrl]).toEqual(['http://127.0.0.1:8545', 'http://127.0.0.1:8546']);
+    expect(d.rollup).toMatchObject({ settleWorker: true, proverHost: '127.0.0.1', proverPort: 8551, settlerHost: '127.0.0.1', settlerPort: 8552 });
+    expect(d.log).toEqual({ format: 'text', level: 'info' });
+    const o = loadConfig({
+      SETTLEMENT_RPC_URL: 'https://rpc.example.org/v1/key/',
+      PARTNER_RPC_URL: 'http://partner:8546',
+      SETTLE_WORKER: 'false',
+      PROVER_PORT: '0',
+      SETTLER_HOST: '0.0.0.0',
+      LOG_FORMAT: 'JSON',
+      LOG_LEVEL: 'warn',
+    });
+    expect([o.settlement.rpcUrl, o.partner.rpcUrl]).toEqual(['https://rpc.example.org/v1/key', 'http://partner:8546']);
+    expect(o.rollup).toMatchObject({ settleWorker: false, proverPort: 0, settlerHost: '0.0.0.0' });
+    expect(o.log).toEqual({ format: 'json', level: 'warn' });
+    expect(() => loadConfig({ SETTLEMENT_RPC_URL: 'ws://x:8545' })).toThrow(new ConfigError('SETTLEMENT_RPC_URL must be an http:// or https:// URL, got "ws://x:8545"'));
+    expect(() => loadConfig({ SETTLE_WORKER: 'no' })).toThrow(new ConfigError('SETTLE_WORKER must be true or false, got "no"'));
+    expect(() => loadConfig({ LOG_FORMAT: 'pretty' })).toThrow(new ConfigError('LOG_FORMAT must be text or json, got "pretty"'));
+    expect(() => loadConfig({ LOG_LEVEL: 'trace' })).toThrow(new ConfigError('LOG_LEVEL must be one of debug, info, warn, error, got "trace"'));
   });
 
   it('reads the rollup services: defaults, overrides and refusals', () => {
