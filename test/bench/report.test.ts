@@ -6,6 +6,7 @@
 import { checkClaims, csvField, percentile, ratiosAgainst, summarize, systemResult, toCsv, gasToUsd, resultsCsv, summaryTables, type OpTiming } from '../../bench/compare/report.js';
 import { barChartSvg, escapeXml, niceCeil, svgToPng } from '../../bench/compare/svg.js';
 import { countsFor, generateWorkload, parseMix } from '../../bench/compare/workload.js';
+import { breakEven, fitLine } from '../../bench/fit.js';
 
 const prices = { gasGwei: 20, ethUsd: 3000 };
 
@@ -133,5 +134,31 @@ describe('SVG charts', () => {
       expect([...png.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
       expect(png.length).toBeGreaterThan(1000);
     }
+  });
+});
+
+describe('batch gas fit (npm run bench -- batchgas)', () => {
+  it('fits gas = a + b n exactly through points on a line, and by least squares otherwise', () => {
+    expect(fitLine([1, 8, 64], [352_500, 370_000, 510_000])).toEqual({ a: 350_000, b: 2_500, points: 3 });
+    const noisy = fitLine([1, 2, 3, 4], [10, 13, 14, 17]);
+    expect(noisy.b).toBeCloseTo(2.2, 10);
+    expect(noisy.a).toBeCloseTo(8, 10);
+  });
+  it('has no line through fewer than two distinct sizes', () => {
+    expect(fitLine([], [])).toEqual({ a: NaN, b: NaN, points: 0 });
+    expect(fitLine([8, 8], [1, 2]).b).toBeNaN();
+  });
+  it('finds the smallest batch size whose gas per transaction reaches the target', () => {
+    const fit = { a: 350_000, b: 2_500, points: 3 };
+    const n = breakEven(fit, 3_000)!;
+    expect(n).toBe(700);
+    expect((fit.a + fit.b * n) / n).toBeLessThanOrEqual(3_000);
+    expect((fit.a + fit.b * (n - 1)) / (n - 1)).toBeGreaterThan(3_000);
+    expect(breakEven(fit, 1_000_000)).toBe(1);
+  });
+  it('reports no batch size when the marginal gas per transaction is at or above the target', () => {
+    expect(breakEven({ a: 350_000, b: 2_500, points: 3 }, 1_913)).toBeUndefined();
+    expect(breakEven({ a: 350_000, b: 2_500, points: 3 }, 2_500)).toBeUndefined();
+    expect(breakEven({ a: NaN, b: NaN, points: 0 }, 5_000)).toBeUndefined();
   });
 });
