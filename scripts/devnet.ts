@@ -279,11 +279,6 @@ export function serviceLogger(prefix: string): ServiceLogger {
   }
 }
 
-/** Lets an asynchronous log destination drain before process.exit (text and json sinks write synchronously today). */
-export function flushed(logger: ServiceLogger): Promise<void> {
-  return new Promise((resolve) => logger.flush(() => resolve()));
-}
-
 /**
  * Start-up of a service script that takes no arguments and needs REDIS_URL (npm run sequencer,
  * npm run prover): --help prints `usage` and exits 0; anything else wrong prints one line and exits 1.
@@ -355,7 +350,6 @@ export async function runUntilSignal(prefix: string, start: (signal: AbortSignal
       process.exit(0);
     }
     logger.error(`error: ${formatError(err)}`);
-    await flushed(logger);
     process.exit(1);
   }
   if (shuttingDown) return exit(0) as Promise<never>;

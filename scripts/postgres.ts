@@ -10,12 +10,12 @@
  */
 import { execFile, type ExecFileOptions } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { connect as netConnect, createServer } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { describeExit, probePort, spawnManaged, type ServiceExit } from './devnet/service.js';
-import { aptInstall, findExecutable, isExecutableFile } from './devnet/system.js';
+import { aptInstall, findExecutable, isExecutableFile, isListening, stopServiceStartedByInstall } from './devnet/system.js';
 
 export class PostgresError extends Error {
   override readonly name = 'PostgresError';
@@ -116,30 +116,6 @@ function run(command: string, args: string[], options: ExecFileOptions & { timeo
   });
 }
 
-/** True when something accepts TCP connections on host:port. */
-function isListening(port: number, host = '127.0.0.1', timeoutMs = 500): Promise<boolean> {
-  return new Promise((resolveListening) => {
-    const socket = netConnect({ port, host });
-    const done = (listening: boolean) => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolveListening(listening);
-    };
-    const timer = setTimeout(() => done(false), timeoutMs);
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() > deadline) return false;
-    await sleep(100);
-  }
-}
-
 /** The environment for the PostgreSQL programs: ours without PG* variables (PGHOST, PGDATA...), C locale. */
 function pgEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
@@ -175,38 +151,6 @@ function locateBinaries(): PostgresBinaries | undefined {
   return postgres ? binariesIn(dirname(postgres)) : undefined;
 }
 
-/**
- * Debian's postinst creates the cluster "main" and starts it on 5432 where services may start.
- * We run our own clusters, so stop one that the install left running. A server that was listening
- * before the install is not ours to touch.
- */
-async function stopServiceStartedByInstall(listeningBefore: boolean, binaries: PostgresBinaries, log: (line: string) => void): Promise<void> {
-  const port = DEFAULT_PG_PORT;
-  if (listeningBefore) {
-    log(`something was already listening on port ${port} before the install; leaving it alone`);
-    return;
-  }
-  if (!(await waitFor(() => isListening(port), 2_000))) return;
-  log(`the package started its PostgreSQL service on port ${port}; stopping it (we run our own clusters)`);
-  const closed = () => isListening(port).then((l) => !l);
-  const systemctl = findExecutable('systemctl');
-  if (systemctl && existsSync('/run/systemd/system')) {
-    await run(systemctl, ['stop', 'postgresql.service'], { timeoutMs: 60_000 });
-    if (await waitFor(closed, 5_000)) return;
-  }
-  const pgCtlCluster = findExecutable('pg_ctlcluster');
-  if (pgCtlCluster && binaries.version) {
-    await run(pgCtlCluster, ['-m', 'fast', String(binaries.version), 'main', 'stop'], { timeoutMs: 60_000 });
-    if (await waitFor(closed, 5_000)) return;
-  }
-  const service = findExecutable('service');
-  if (service) {
-    await run(service, ['postgresql', 'stop'], { timeoutMs: 60_000 });
-    if (await waitFor(closed, 5_000)) return;
-  }
-  log(`warning: could not stop the PostgreSQL service on port ${port}; stop it with: service postgresql stop`);
-}
-
 async function installPostgres(log: (line: string) => void): Promise<PostgresBinaries> {
   const started = Date.now();
   const listeningBefore = await isListening(DEFAULT_PG_PORT);
@@ -220,7 +164,17 @@ async function installPostgres(log: (line: string) => void): Promise<PostgresBin
   if (!binaries) {
     throw new PostgresError(`apt-get installed postgresql but no initdb/postgres/psql is in /usr/lib/postgresql/*/bin: ${HOW_TO_GET_POSTGRES}`);
   }
-  await stopServiceStartedByInstall(listeningBefore, binaries, log);
+  const pgCtlCluster = findExecutable('pg_ctlcluster');
+  await stopServiceStartedByInstall({
+    what: 'PostgreSQL',
+    port: DEFAULT_PG_PORT,
+    listeningBefore,
+    unit: 'postgresql',
+    service: 'postgresql',
+    stoppers: binaries.version ? [[pgCtlCluster, ['-m', 'fast', String(binaries.version), 'main', 'stop']]] : [],
+    waitMs: 5_000,
+    log,
+  });
   log(`installed PostgreSQL ${binaries.version || ''} (${binaries.binDir}) in ${seconds(started)}`);
   return binaries;
 }

@@ -3,14 +3,13 @@
  * when it is missing and we may), starts it on a loopback port with command-line config only, and
  * checks an external server given by REDIS_URL. BullMQ needs `maxmemory-policy noeviction`.
  */
-import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { describeExit, probePort, spawnManaged, type ServiceExit } from './devnet/service.js';
-import { aptInstall, findExecutable } from './devnet/system.js';
+import { aptInstall, findExecutable, isListening, stopServiceStartedByInstall } from './devnet/system.js';
 
 export class RedisError extends Error {
   override readonly name = 'RedisError';
@@ -73,74 +72,6 @@ const seconds = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)} 
 // ---------------------------------------------------------------------------------------------
 // Finding and installing redis-server
 
-/** Runs a command quietly; resolves with its exit code (or -1 when it could not be run). */
-function runQuiet(command: string, args: string[], timeoutMs = 15_000): Promise<number> {
-  return new Promise((resolveRun) => {
-    execFile(command, args, { timeout: timeoutMs }, (err) => {
-      if (!err) resolveRun(0);
-      else resolveRun(typeof err.code === 'number' ? err.code : -1);
-    });
-  });
-}
-
-/** True when something accepts TCP connections on host:port. */
-function isListening(port: number, host = '127.0.0.1', timeoutMs = 500): Promise<boolean> {
-  return new Promise((resolveListening) => {
-    const socket = netConnect({ port, host });
-    const done = (listening: boolean) => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolveListening(listening);
-    };
-    const timer = setTimeout(() => done(false), timeoutMs);
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() > deadline) return false;
-    await sleep(100);
-  }
-}
-
-/**
- * Debian's postinst starts (and enables) the redis-server service on 6379 where services may start.
- * Our scripts run their own servers, so stop one that the install left running. A server that was
- * listening before the install is not ours to touch.
- */
-async function stopServiceStartedByInstall(listeningBefore: boolean, log: (line: string) => void): Promise<void> {
-  const port = DEBIAN_SERVICE_PORT;
-  if (listeningBefore) {
-    log(`something was already listening on port ${port} before the install; leaving it alone`);
-    return;
-  }
-  // The init script returns once the daemon forks; give it a moment to listen.
-  if (!(await waitFor(() => isListening(port), 2_000))) return;
-  log(`the package started its redis-server service on port ${port}; stopping it (the scripts run their own servers)`);
-  const closed = () => isListening(port).then((l) => !l);
-  const systemctl = findExecutable('systemctl');
-  if (systemctl && existsSync('/run/systemd/system')) {
-    // systemd would restart a server that merely shut down (Restart=always).
-    await runQuiet(systemctl, ['stop', 'redis-server.service']);
-    if (await waitFor(closed, 3_000)) return;
-  }
-  const redisCli = findExecutable('redis-cli');
-  if (redisCli) {
-    await runQuiet(redisCli, ['-h', '127.0.0.1', '-p', String(port), 'shutdown', 'nosave']);
-    if (await waitFor(closed, 3_000)) return;
-  }
-  const service = findExecutable('service');
-  if (service) {
-    await runQuiet(service, ['redis-server', 'stop']);
-    if (await waitFor(closed, 3_000)) return;
-  }
-  log(`warning: could not stop the redis-server service on port ${port}; stop it with: service redis-server stop`);
-}
-
 async function installRedisServer(log: (line: string) => void): Promise<string> {
   const started = Date.now();
   const listeningBefore = await isListening(DEBIAN_SERVICE_PORT);
@@ -150,7 +81,16 @@ async function installRedisServer(log: (line: string) => void): Promise<string> 
   } catch (err) {
     throw new RedisError(`redis-server was not found on PATH and could not be installed: ${(err as Error).message}; ${HOW_TO_GET_REDIS}`);
   }
-  await stopServiceStartedByInstall(listeningBefore, log);
+  await stopServiceStartedByInstall({
+    what: 'redis-server',
+    port: DEBIAN_SERVICE_PORT,
+    listeningBefore,
+    unit: 'redis-server',
+    service: 'redis-server',
+    stoppers: [[findExecutable('redis-cli'), ['-h', '127.0.0.1', '-p', String(DEBIAN_SERVICE_PORT), 'shutdown', 'nosave']]],
+    waitMs: 3_000,
+    log,
+  });
   const binary = findExecutable('redis-server');
   if (!binary) {
     throw new RedisError(`apt-get installed redis-server but no redis-server executable is on PATH or in /usr/bin: ${HOW_TO_GET_REDIS}`);

@@ -1,9 +1,11 @@
 /**
- * System programs the project runs but npm cannot ship (redis-server, Chromium for the browser
- * tests): finding an executable, and installing a Debian package with apt-get when we are root.
+ * System programs the project runs but npm cannot ship (redis-server, PostgreSQL, Chromium for the
+ * browser tests): finding an executable, installing a Debian package with apt-get when we are root,
+ * and stopping the service such a package starts.
  */
 import { execFile, spawn } from 'node:child_process';
-import { accessSync, constants as fsConstants, statSync } from 'node:fs';
+import { accessSync, constants as fsConstants, existsSync, statSync } from 'node:fs';
+import { connect as netConnect } from 'node:net';
 import { delimiter, join } from 'node:path';
 import { describeExit } from './service.js';
 
@@ -122,4 +124,85 @@ export async function aptInstall(pkg: string, opts: AptInstallOptions): Promise<
     await apt(['update']);
     await install();
   }
+}
+
+/** True when something accepts TCP connections on host:port. */
+export function isListening(port: number, host = '127.0.0.1', timeoutMs = 500): Promise<boolean> {
+  return new Promise((resolveListening) => {
+    const socket = netConnect({ port, host });
+    const done = (listening: boolean) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolveListening(listening);
+    };
+    const timer = setTimeout(() => done(false), timeoutMs);
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+/** Polls `check` every 100 ms until it is true (true) or `timeoutMs` passed (false). */
+export async function waitUntil(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise<void>((r) => setTimeout(r, 100));
+  }
+}
+
+/** Runs a command quietly; resolves with its exit code (or -1 when it could not be run). */
+export function runQuiet(command: string, args: string[], timeoutMs = 15_000): Promise<number> {
+  return new Promise((resolveRun) => {
+    execFile(command, args, { timeout: timeoutMs }, (err) => {
+      if (!err) resolveRun(0);
+      else resolveRun(typeof err.code === 'number' ? err.code : -1);
+    });
+  });
+}
+
+export interface PackageServiceOptions {
+  /** What the log calls it ("redis-server", "PostgreSQL"). */
+  readonly what: string;
+  /** The port the package's service listens on. */
+  readonly port: number;
+  /** Whether something listened there before the install (then it is not ours to touch). */
+  readonly listeningBefore: boolean;
+  /** systemd unit and init-script name. */
+  readonly unit: string;
+  readonly service: string;
+  /** Tried between systemctl and the init script, e.g. the server's own shutdown command. */
+  readonly stoppers?: readonly (readonly [command: string | undefined, args: string[]])[];
+  readonly waitMs: number;
+  readonly log: (line: string) => void;
+}
+
+/**
+ * Debian's postinst starts (and enables) a package's service where services may start. The
+ * project runs its own servers, so it stops one that the install left running: systemctl (systemd
+ * would restart a server that merely shut down), then the given stoppers, then the init script.
+ */
+export async function stopServiceStartedByInstall(opts: PackageServiceOptions): Promise<void> {
+  const { port, log } = opts;
+  if (opts.listeningBefore) {
+    log(`something was already listening on port ${port} before the install; leaving it alone`);
+    return;
+  }
+  // The init script returns once the daemon forks; give it a moment to listen.
+  if (!(await waitUntil(() => isListening(port), 2_000))) return;
+  log(`the package started its ${opts.what} service on port ${port}; stopping it (the scripts run their own servers)`);
+  const closed = () => isListening(port).then((l) => !l);
+  const systemctl = findExecutable('systemctl');
+  type Attempt = readonly [command: string | undefined, args: string[]];
+  const attempts: Attempt[] = [
+    ...(systemctl && existsSync('/run/systemd/system') ? [[systemctl, ['stop', `${opts.unit}.service`]] satisfies Attempt] : []),
+    ...(opts.stoppers ?? []),
+    [findExecutable('service'), [opts.service, 'stop']],
+  ];
+  for (const [command, args] of attempts) {
+    if (!command) continue;
+    await runQuiet(command, args, 60_000);
+    if (await waitUntil(closed, opts.waitMs)) return;
+  }
+  log(`warning: could not stop the ${opts.what} service on port ${port}; stop it with: service ${opts.service} stop`);
 }

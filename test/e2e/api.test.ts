@@ -28,6 +28,7 @@ import { RollupClient } from '../../sdk/rollupClient.js';
 import { launchChromium, screenshotDashboard } from '../helpers/browser.js';
 import { runScript, type ScriptProcess } from '../helpers/process.js';
 import { devnetEnv, devWallet, registerInstitution, registerPatient, setInstitutionActive, setOperator } from '../helpers/stack.js';
+import { until as poll } from '../helpers/until.js';
 
 interface Party {
   readonly name: string;
@@ -99,14 +100,8 @@ function collect<T>(client: Client, query: string, variables: Record<string, unk
   return out;
 }
 
-async function until<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${sequencer.tail(15)}\n${logs.slice(-15).join('\n')}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+function until<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  return poll(what, check, timeoutMs, { errorsMeanNotYet: false, context: () => `${sequencer.tail(15)}\n${logs.slice(-15).join('\n')}` });
 }
 
 /** Through the SDK's client (sdk/apiClient.ts), as a service would. */

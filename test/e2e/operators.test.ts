@@ -20,8 +20,8 @@ import { readDeployment, type Deployment } from '../../sdk/deployment.js';
 import { startTestChain, type TestChain } from '../helpers/chain.js';
 import { runScript, type ScriptProcess } from '../helpers/process.js';
 import { registerPatient } from '../helpers/stack.js';
+import { until } from '../helpers/until.js';
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 let dir: string;
 let env: Record<string, string>;
@@ -45,19 +45,8 @@ function tails(): string {
   return procs.map((p) => p.tail(12)).join('\n');
 }
 
-async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    let value: T | undefined | false;
-    try {
-      value = await check();
-    } catch {
-      value = undefined;
-    }
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${tails()}`);
-    await sleep(250);
-  }
+function waitUntil<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs: number): Promise<T> {
+  return until(what, check, timeoutMs, { intervalMs: 250, context: tails });
 }
 
 /** The JSON log line of a process that matches `msg`, parsed. */
@@ -152,7 +141,7 @@ it('a sequencer without a settlement worker, a prover and a settler finalize a t
     return json.txHash;
   };
   const finalized = (hash: string) =>
-    until(
+    waitUntil(
       `finality of ${hash}`,
       async () => {
         const r = (await (await fetch(`${base}/v1/transactions/${hash}`)).json()) as { status: string; l1Block?: number };
@@ -162,7 +151,7 @@ it('a sequencer without a settlement worker, a prover and a settler finalize a t
     );
 
   // The account's registration reaches the sequencer through the forced queue first.
-  await until('the registration in the sequencer state', async () => ((await (await fetch(`${base}/v1/health`)).json()) as { nextForcedIndex: number }).nextForcedIndex >= 1, 60_000);
+  await waitUntil('the registration in the sequencer state', async () => ((await (await fetch(`${base}/v1/health`)).json()) as { nextForcedIndex: number }).nextForcedIndex >= 1, 60_000);
   const first = await send(0n, 0xa1n);
   expect((await finalized(first)).l1Block).toBeGreaterThan(0);
   await jsonLine(settler, /finalized in L1 block/);
@@ -184,7 +173,7 @@ it('a sequencer without a settlement worker, a prover and a settler finalize a t
   expect(settlerHealth.status).toBe(200);
   expect(await settlerHealth.json()).toMatchObject({ ok: true, isOperator: true, paused: false });
   // The node can see the batch on L1 a moment before the worker's own completion event.
-  const settlerMetrics = await until('the settler to count its job', async () => {
+  const settlerMetrics = await waitUntil('the settler to count its job', async () => {
     const text = await (await fetch(`${settlerUrl}/metrics`)).text();
     return /medrollup_settle_jobs_total\{outcome="completed",service="settler"\} [1-9]/.test(text) ? text : undefined;
   }, 10_000);

@@ -28,6 +28,7 @@ import { loadConfig, type Config } from '../../sdk/config.js';
 import { RollupClient, type AccountProof } from '../../sdk/rollupClient.js';
 import { runScript, type ScriptProcess } from '../helpers/process.js';
 import { devWallet, devnetEnv, registerPatient, setOperator } from '../helpers/stack.js';
+import { until as poll } from '../helpers/until.js';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -50,16 +51,8 @@ let api: ApiServer | undefined;
 
 const patient = { secret: randomSecret(), account: 0, nonce: 0n };
 
-async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check().catch(() => undefined);
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}\n${[sequencer, ...validators, ...relayers].map((p) => p.tail(12)).join('\n')}`);
-    }
-    await sleep(100);
-  }
+function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs: number): Promise<T> {
+  return poll(what, check, timeoutMs, { context: () => [sequencer, ...validators, ...relayers].map((p) => p.tail(12)).join('\n') });
 }
 
 function startRelayer(name: string, extra: Record<string, string> = {}): ScriptProcess {

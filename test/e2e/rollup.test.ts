@@ -25,9 +25,9 @@ import { startRedis, type RedisServer } from '../../scripts/redis.js';
 import { loadConfig } from '../../sdk/config.js';
 import { runScript, type ScriptProcess } from '../helpers/process.js';
 import { devnetEnv, registerInstitution, registerPatient } from '../helpers/stack.js';
+import { until as poll } from '../helpers/until.js';
 
 const profile = PROFILES.test;
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 let dir: string;
 let env: Record<string, string>;
@@ -100,21 +100,8 @@ async function health(): Promise<Health> {
   return (await (await fetch(`${base}/v1/health`)).json()) as Health;
 }
 
-async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    let value: T | undefined | false;
-    try {
-      value = await check();
-    } catch {
-      value = undefined; // e.g. the sequencer restarting
-    }
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}\n${[sequencer, ...provers].map((p) => p.tail(15)).join('\n')}`);
-    }
-    await sleep(250);
-  }
+function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs: number): Promise<T> {
+  return poll(what, check, timeoutMs, { intervalMs: 250, context: () => [sequencer, ...provers].map((p) => p.tail(15)).join('\n') });
 }
 
 async function startSequencer(): Promise<void> {

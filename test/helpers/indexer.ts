@@ -9,8 +9,8 @@ import * as schema from '../../indexer/ponder.schema.js';
 import { freePort } from '../../scripts/devnet/anvil.js';
 import { startIndexer as startIndexerProcess } from '../../scripts/indexer.js';
 import { loadConfig } from '../../sdk/config.js';
+import { until as poll } from './until.js';
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export interface IndexerProcess {
   /** http://127.0.0.1:<port> */
@@ -43,21 +43,15 @@ export async function startIndexer(opts: { dataDir: string; deploymentFile: stri
   });
   const tail = (lines = 40) => output.slice(-lines).map((l) => `    ${l}`).join('\n');
 
-  async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const gone = indexer.proc.died();
-      if (gone) throw new Error(`indexer exited (${gone.signal ?? gone.code}) while waiting for ${what}\n${tail()}`);
-      let value: T | undefined;
-      try {
-        value = await check();
-      } catch {
-        value = undefined;
-      }
-      if (value !== undefined) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${tail()}`);
-      await sleep(200);
-    }
+  function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+    return poll(what, check, timeoutMs, {
+      intervalMs: 200,
+      context: tail,
+      abort: () => {
+        const gone = indexer.proc.died();
+        return gone ? `indexer exited (${gone.signal ?? gone.code})` : undefined;
+      },
+    });
   }
 
   return { base: indexer.url, client: createClient(`${indexer.url}/sql`, { schema }), startedAt, until, stop: indexer.stop };

@@ -20,11 +20,11 @@ import { startPostgres, type PostgresServer } from '../../scripts/postgres.js';
 import { loadConfig, type Config } from '../../sdk/config.js';
 import { registerInstitutionCall } from '../../sdk/governance.js';
 import { devWallet, governGateway } from '../helpers/stack.js';
+import { until as poll } from '../helpers/until.js';
 
 /** Installing the Debian package can take a few minutes on a cold machine (CI). */
 const SETUP_TIMEOUT_MS = 600_000;
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 let dir: string;
 let pg: PostgresServer | undefined;
@@ -54,21 +54,15 @@ async function registerPatient(controller: string): Promise<{ account: number; x
 }
 
 /** Polls `check` every 200 ms until it returns a value (errors count as "not yet"); fails if the indexer dies. */
-async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const gone = indexer?.proc.died();
-    if (gone) throw new Error(`indexer exited (${gone.signal ?? gone.code}) while waiting for ${what}\n${tail()}`);
-    let value: T | undefined;
-    try {
-      value = await check();
-    } catch {
-      value = undefined;
-    }
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${tail()}`);
-    await sleep(200);
-  }
+function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  return poll(what, check, timeoutMs, {
+    intervalMs: 200,
+    context: tail,
+    abort: () => {
+      const gone = indexer?.proc.died();
+      return gone ? `indexer exited (${gone.signal ?? gone.code})` : undefined;
+    },
+  });
 }
 
 async function start(): Promise<void> {

@@ -18,6 +18,7 @@ import { Relayer, type Delivery } from '../../relay/relayer.js';
 import { InstitutionValidator } from '../../relay/validator.js';
 import { randomRoot } from '../helpers/batches.js';
 import { PARTNER_ID, SETTLEMENT_ID, THRESHOLD, checkpointTreeOf, finalizeBatch, publishAll, startRelayChains, type RelayChains } from '../helpers/relay.js';
+import { until as poll } from '../helpers/until.js';
 
 let r: RelayChains;
 let dir: string;
@@ -28,14 +29,8 @@ const logs: string[] = [];
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; relay log:\n${logs.slice(-20).join('\n')}`);
-    await sleep(100);
-  }
+function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
+  return poll(what, probe, timeoutMs, { errorsMeanNotYet: false, context: () => `relay log:\n${logs.slice(-20).join('\n')}` });
 }
 
 function startValidator(i: number): Promise<InstitutionValidator> {
