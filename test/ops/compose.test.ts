@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const COMPOSE_FILE = join(ROOT, 'docker-compose.yml');
@@ -48,7 +49,7 @@ interface Service {
   restart?: string;
   scale?: number;
   deploy?: { replicas?: number } | null;
-  volumes?: { type: string; source?: string; target: string }[];
+  volumes?: { type: string; source?: string; target: string; read_only?: boolean }[];
 }
 interface Model {
   name: string;
@@ -406,4 +407,58 @@ describe('Dockerfile and .dockerignore', () => {
       expect(ignored).toContain(entry);
     }
   });
+});
+
+describe('Prometheus (monitoring profile, ops/prometheus)', () => {
+  const dir = join(ROOT, 'ops', 'prometheus');
+  interface ScrapeConfig {
+    job_name: string;
+    static_configs?: { targets: string[] }[];
+    dns_sd_configs?: { names: string[]; type: string; port: number }[];
+  }
+  const prometheus = parseYaml(readFileSync(join(dir, 'prometheus.yml'), 'utf8')) as { scrape_configs: ScrapeConfig[]; rule_files: string[] };
+
+  function promtool(args: string[]): Promise<Run> {
+    return new Promise((resolve, reject) => {
+      const child = spawn('bash', [join(ROOT, 'scripts', 'promtool.sh'), ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+      child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+  }
+
+  it('passes promtool check config, with the alert rules it names', async () => {
+    const run = await promtool(['check', 'config', 'prometheus.yml']);
+    expect({ code: run.code, out: run.stdout + run.stderr }).toEqual({ code: 0, out: expect.stringMatching(/SUCCESS: \d+ rules found/) });
+    expect(prometheus.rule_files).toEqual(['alerts.yml']);
+  }, DOWNLOAD_TIMEOUT_MS);
+
+  it('fires each alert on the series that should page and stays quiet otherwise (promtool test rules)', async () => {
+    const run = await promtool(['test', 'rules', 'alerts.test.yml']);
+    expect({ code: run.code, out: run.stdout + run.stderr }).toEqual({ code: 0, out: expect.stringContaining('SUCCESS') });
+  }, DOWNLOAD_TIMEOUT_MS);
+
+  it('scrapes every service with a /metrics endpoint on the port it listens on, provers by DNS', () => {
+    const targets = new Map<string, string>();
+    for (const job of prometheus.scrape_configs) {
+      for (const s of job.static_configs ?? []) for (const t of s.targets) targets.set(t, job.job_name);
+      for (const d of job.dns_sd_configs ?? []) for (const n of d.names) targets.set(`${n}:${d.port}`, job.job_name);
+    }
+    for (const [name, app] of Object.entries(APP)) expect([name, targets.has(`${name}:${app.port}`)]).toEqual([name, true]);
+    const prover = prometheus.scrape_configs.find((j) => j.job_name === 'prover');
+    expect(prover?.static_configs).toBeUndefined();
+    expect(prover?.dns_sd_configs).toEqual([expect.objectContaining({ names: ['prover'], type: 'A', port: APP.prover!.port })]);
+  });
+
+  it('runs Prometheus only with --profile monitoring, on loopback, with the rules mounted read-only', async () => {
+    const monitoring = await config(['--profile', 'monitoring']);
+    const p = service(monitoring, 'prometheus');
+    expect(p.ports).toEqual([expect.objectContaining({ host_ip: '127.0.0.1', target: 9090, published: '9090' })]);
+    expect(p.volumes).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'bind', source: dir, target: '/etc/prometheus', read_only: true })]));
+    expect(p.healthcheck?.test?.join(' ')).toContain('9090/-/ready');
+    expect(await serviceList([])).not.toContain('prometheus');
+  }, 120_000);
 });
