@@ -4,7 +4,9 @@
 # Uses `docker compose` when that works; else .cache/tools/docker-compose (the compose CLI plugin
 # binary, which also runs as a standalone `docker-compose`); and when that is absent too, downloads
 # Debian trixie's docker-compose package, checks its sha256 (a mismatch is a hard failure), and
-# extracts the binary into .cache/tools. Needs no root. `config` needs no Docker engine; `up` does.
+# extracts the binary into .cache/tools. When a Debian point release has replaced the pinned version,
+# the current one is taken from trixie's index, verified from its signed InRelease down to the
+# package. Needs no root. `config` needs no Docker engine; `up` does.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -32,6 +34,27 @@ sha256_of() {
   fi
 }
 
+# Sets DEB_URL and DEB_SHA256 from trixie's index, verified against Debian's archive keyring.
+resolve_from_index() {
+  local dir="$1" mirror="http://deb.debian.org/debian" keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+  command -v gpgv >/dev/null 2>&1 && [ -f "$keyring" ] || die "gpgv and $keyring are needed to verify Debian's index (apt installs both)"
+  curl -fsSL --retry 3 -o "$dir/InRelease" "$mirror/dists/trixie/InRelease" || die "download failed: $mirror/dists/trixie/InRelease"
+  gpgv --quiet --keyring "$keyring" --output "$dir/Release" "$dir/InRelease" 2>/dev/null || die "trixie's InRelease does not carry a valid Debian archive signature"
+  local want got
+  want="$(awk '/^SHA256:/{s=1; next} /^[^ ]/{s=0} s && $3 == "main/binary-amd64/Packages.xz" {print $1}' "$dir/Release")"
+  [ -n "$want" ] || die "trixie's Release lists no main/binary-amd64/Packages.xz"
+  curl -fsSL --retry 3 -o "$dir/Packages.xz" "$mirror/dists/trixie/main/binary-amd64/Packages.xz" || die "download failed: trixie's Packages.xz"
+  got="$(sha256_of "$dir/Packages.xz")"
+  [ "$got" = "$want" ] || die "sha256 mismatch for trixie's Packages.xz: expected $want, got $got"
+  local stanza
+  xz -dc "$dir/Packages.xz" > "$dir/Packages" || die "cannot decompress trixie's Packages.xz"
+  stanza="$(awk '/^Package: docker-compose$/{f=1} f&&/^$/{exit} f' "$dir/Packages")"
+  DEB_URL="$mirror/$(printf '%s\n' "$stanza" | awk '/^Filename:/{print $2}')"
+  DEB_SHA256="$(printf '%s\n' "$stanza" | awk '/^SHA256:/{print $2}')"
+  [ -n "$DEB_SHA256" ] && [ "$DEB_URL" != "$mirror/" ] || die "trixie's index has no docker-compose package"
+  say "current package: $DEB_URL"
+}
+
 install_compose() {
   [ "$(uname -s)" = Linux ] || die "no docker compose plugin, and the fallback download is a Linux binary: install Docker Compose v2"
   case "$(uname -m)" in
@@ -45,7 +68,13 @@ install_compose() {
   # shellcheck disable=SC2064  # expand $tmp now: it is local to this function
   trap "rm -rf '$tmp'" EXIT
   say "no docker compose plugin; downloading $DEB_URL"
-  curl -fsSL --retry 3 -o "$tmp/compose.deb" "$DEB_URL" || die "download failed: $DEB_URL"
+  if ! curl -fsSL --retry 3 -o "$tmp/compose.deb" "$DEB_URL"; then
+    # A point release replaces the pinned version in the pool: find the current one in trixie's
+    # signed index instead (InRelease -> Packages.xz -> the package), checking every hash.
+    say "the pinned package is gone; looking the current one up in trixie's signed index"
+    resolve_from_index "$tmp"
+    curl -fsSL --retry 3 -o "$tmp/compose.deb" "$DEB_URL" || die "download failed: $DEB_URL"
+  fi
   local got
   got="$(sha256_of "$tmp/compose.deb")"
   if [ "$got" != "$DEB_SHA256" ]; then
