@@ -375,6 +375,8 @@ function api(env: Env): ApiConfig {
 function schemaName(env: Env): string {
   const schema = str(env, 'INDEXER_SCHEMA', 'medrollup');
   if (!/^[a-z_][a-z0-9_]{0,44}$/.test(schema)) throw new ConfigError(`INDEXER_SCHEMA must be a lower-case SQL identifier, got "${schema}"`);
+  // Postgres reserves the prefix for system schemas ("unacceptable schema name") and would refuse it only at indexer start.
+  if (schema.startsWith('pg_')) throw new ConfigError(`INDEXER_SCHEMA must not start with pg_ (reserved by Postgres), got "${schema}"`);
   return schema;
 }
 

@@ -409,6 +409,7 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ SETTLE_WORKER: 'no' })).toThrow(new ConfigError('SETTLE_WORKER must be true or false, got "no"'));
     expect(() => loadConfig({ LOG_FORMAT: 'pretty' })).toThrow(new ConfigError('LOG_FORMAT must be text or json, got "pretty"'));
     expect(() => loadConfig({ LOG_LEVEL: 'trace' })).toThrow(new ConfigError('LOG_LEVEL must be one of debug, info, warn, error, got "trace"'));
+    expect(() => loadConfig({ INDEXER_SCHEMA: 'pg_medrollup' })).toThrow(new ConfigError('INDEXER_SCHEMA must not start with pg_ (reserved by Postgres), got "pg_medrollup"'));
   });
 
   it('reads the rollup services: defaults, overrides and refusals', () => {
