@@ -10,10 +10,10 @@
  */
 import { execFile, type ExecFileOptions } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { freePort } from './devnet/anvil.js';
 import { describeExit, probePort, spawnManaged, type ServiceExit } from './devnet/service.js';
 import { aptInstall, findExecutable, isExecutableFile, isListening, stopServiceStartedByInstall } from './devnet/system.js';
 
@@ -224,19 +224,6 @@ function unprivilegedUser(): RunAs {
     if (uid !== undefined && gid !== undefined && Number(uid) !== 0) return { name, uid: Number(uid), gid: Number(gid) };
   }
   throw new PostgresError('PostgreSQL refuses to run as root and there is no postgres or nobody user to run it as: run as another user');
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen({ port: 0, host: '127.0.0.1' }, () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => (port ? resolvePort(port) : reject(new Error('could not get a free port'))));
-    });
-  });
 }
 
 /** A free loopback port other than 5432. */
