@@ -111,12 +111,13 @@ function compose(args: string[], env: Record<string, string>): Promise<Run> {
       (e): e is [string, string] => e[1] !== undefined && /^(PATH|HOME|TMPDIR|DOCKER_CONFIG|https?_proxy|no_proxy|HTTPS?_PROXY|NO_PROXY)$/.test(e[0]),
     ),
   );
+  return runTool('compose.sh', ['-f', COMPOSE_FILE, '--env-file', envFile, ...args], { cwd: ROOT, env: { ...inherited, ...env } });
+}
+
+/** Runs one of the project's tool scripts (scripts/<script>) with bash and collects its output. */
+function runTool(script: string, args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn('bash', [join(ROOT, 'scripts', 'compose.sh'), '-f', COMPOSE_FILE, '--env-file', envFile, ...args], {
-      cwd: ROOT,
-      env: { ...inherited, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn('bash', [join(ROOT, 'scripts', script), ...args], { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
@@ -418,17 +419,7 @@ describe('Prometheus (monitoring profile, ops/prometheus)', () => {
   }
   const prometheus = parseYaml(readFileSync(join(dir, 'prometheus.yml'), 'utf8')) as { scrape_configs: ScrapeConfig[]; rule_files: string[] };
 
-  function promtool(args: string[]): Promise<Run> {
-    return new Promise((resolve, reject) => {
-      const child = spawn('bash', [join(ROOT, 'scripts', 'promtool.sh'), ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-      child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
-  }
+  const promtool = (args: string[]): Promise<Run> => runTool('promtool.sh', args, { cwd: dir });
 
   it('passes promtool check config, with the alert rules it names', async () => {
     const run = await promtool(['check', 'config', 'prometheus.yml']);
