@@ -17,6 +17,18 @@ export interface NodeMetrics {
   settlementPaused(paused: boolean): void;
 }
 
+/** Witness and proving time per batch: the same series whether the node or a prover process proves. */
+export function provingHistograms(registry: Registry): { observe(witnessMs: number, proveMs: number): void } {
+  const witness = new Histogram({ name: 'medrollup_witness_seconds', help: 'Witness generation time per batch', buckets: [0.5, 1, 2, 5, 10, 30, 60, 120], registers: [registry] });
+  const prove = new Histogram({ name: 'medrollup_prove_seconds', help: 'Groth16 proving time per batch', buckets: [1, 5, 10, 20, 40, 60, 120, 300, 600], registers: [registry] });
+  return {
+    observe(witnessMs, proveMs) {
+      witness.observe(witnessMs / 1000);
+      prove.observe(proveMs / 1000);
+    },
+  };
+}
+
 export function nodeMetrics(sequencer: Sequencer): NodeMetrics {
   const registry = serviceRegistry('sequencer');
   const requests = new Counter({
@@ -29,8 +41,7 @@ export function nodeMetrics(sequencer: Sequencer): NodeMetrics {
   const closedTxs = new Counter({ name: 'medrollup_batch_transactions_total', help: 'Transactions in closed batches', registers: [registry] });
   const closedForced = new Counter({ name: 'medrollup_batch_forced_operations_total', help: 'Forced operations in closed batches', registers: [registry] });
   const stages = new Counter({ name: 'medrollup_pipeline_events_total', help: 'Pipeline stage events by stage', labelNames: ['stage'] as const, registers: [registry] });
-  const witness = new Histogram({ name: 'medrollup_witness_seconds', help: 'Witness generation time per batch', buckets: [0.5, 1, 2, 5, 10, 30, 60, 120], registers: [registry] });
-  const prove = new Histogram({ name: 'medrollup_prove_seconds', help: 'Groth16 proving time per batch', buckets: [1, 5, 10, 20, 40, 60, 120, 300, 600], registers: [registry] });
+  const proving = provingHistograms(registry);
   const paused = new Gauge({ name: 'medrollup_settlement_paused', help: '1 while this node is not the Gateway operator', registers: [registry] });
   new Gauge({
     name: 'medrollup_open_batch_transactions',
@@ -62,8 +73,7 @@ export function nodeMetrics(sequencer: Sequencer): NodeMetrics {
     pipeline: (e) => {
       stages.inc({ stage: e.stage });
       if (e.stage === 'proven') {
-        if (e.witnessMs !== undefined) witness.observe(e.witnessMs / 1000);
-        if (e.proveMs !== undefined) prove.observe(e.proveMs / 1000);
+        if (e.witnessMs !== undefined && e.proveMs !== undefined) proving.observe(e.witnessMs, e.proveMs);
       }
     },
     batchClosed: (txs, forced) => {

@@ -46,6 +46,17 @@ export class NodeError extends Error {
   }
 }
 
+/** Undoes a failed start-up, newest step first; their own errors are dropped so the first error stays the one thrown. */
+export async function unwindAfterFailure(cleanup: readonly (() => Promise<unknown> | unknown)[]): Promise<void> {
+  for (const c of [...cleanup].reverse()) {
+    try {
+      await c();
+    } catch {
+      // already failing: keep the first error
+    }
+  }
+}
+
 /** Refuses to settle with a key that is not the Gateway's operator (Rollup.submitBatch would revert). */
 export async function checkOperator(gateway: Pick<Gateway, 'operator'>, self: string): Promise<void> {
   const expected = await gateway.operator();
@@ -275,13 +286,7 @@ export class RollupNode {
       ]);
       return self.node;
     } catch (err) {
-      for (const c of cleanup.reverse()) {
-        try {
-          await c();
-        } catch {
-          // already failing: keep the first error
-        }
-      }
+      await unwindAfterFailure(cleanup);
       throw err;
     }
   }

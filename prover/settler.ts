@@ -10,7 +10,7 @@ import type { Deployment } from '../sdk/deployment.js';
 import { startHealthServer, type HealthServer } from '../sdk/metrics.js';
 import { Gateway__factory, Rollup__factory } from '../contracts/types/index.js';
 import { watchOperator } from './governance.js';
-import { checkOperator, contractAddress } from './node.js';
+import { checkOperator, contractAddress, unwindAfterFailure } from './node.js';
 import { createSettleWorker, pipelinePrefix, type SettleWorkerHandle } from './pipeline.js';
 import { settlerMetrics } from './workerMetrics.js';
 
@@ -98,13 +98,7 @@ export async function startSettler(opts: SettlerOptions): Promise<Settler> {
         })()),
     };
   } catch (err) {
-    for (const c of cleanup.reverse()) {
-      try {
-        await c();
-      } catch {
-        // already failing: keep the first error
-      }
-    }
+    await unwindAfterFailure(cleanup);
     throw err;
   }
 }

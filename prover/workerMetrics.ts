@@ -2,9 +2,10 @@
  * Metrics of the worker processes (`npm run prover`, `npm run settler`): jobs by outcome, proving
  * and witness time, settlement results, whether the worker runs. Counts and durations only.
  */
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Worker } from 'bullmq';
 import { serviceRegistry } from '../sdk/metrics.js';
+import { provingHistograms } from './metrics.js';
 import type { ProveJobData, ProveJobResult, SettleJobData, SettleJobResult } from './pipeline.js';
 
 function jobCounters(registry: Registry, worker: Worker, kind: 'prove' | 'settle'): void {
@@ -24,12 +25,8 @@ function jobCounters(registry: Registry, worker: Worker, kind: 'prove' | 'settle
 export function proverMetrics(worker: Worker<ProveJobData, ProveJobResult>): Registry {
   const registry = serviceRegistry('prover');
   jobCounters(registry, worker, 'prove');
-  const witness = new Histogram({ name: 'medrollup_witness_seconds', help: 'Witness generation time per batch', buckets: [0.5, 1, 2, 5, 10, 30, 60, 120], registers: [registry] });
-  const prove = new Histogram({ name: 'medrollup_prove_seconds', help: 'Groth16 proving time per batch', buckets: [1, 5, 10, 20, 40, 60, 120, 300, 600], registers: [registry] });
-  worker.on('completed', (_job, r) => {
-    witness.observe(r.witnessMs / 1000);
-    prove.observe(r.proveMs / 1000);
-  });
+  const proving = provingHistograms(registry);
+  worker.on('completed', (_job, r) => proving.observe(r.witnessMs, r.proveMs));
   return registry;
 }
 

@@ -1,15 +1,13 @@
 /**
  * Validators and the relayer for a deployment and a config: what `npm run relay` and the tests run.
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Config } from '../sdk/config.js';
 import type { Deployment } from '../sdk/deployment.js';
 import { Relayer, type Delivery } from './relayer.js';
 import { InstitutionValidator } from './validator.js';
 import { relayerMetrics } from './metrics.js';
-import { sendMetrics } from '../sdk/metrics.js';
+import { startHealthServer } from '../sdk/metrics.js';
 
 export class RelayConfigError extends Error {
   override readonly name = 'RelayConfigError';
@@ -82,34 +80,25 @@ export async function startRelayerFor(
     onDropped: () => metrics.dropped(),
   });
   metrics.watch(relayer);
-  const server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (path === '/metrics') return void sendMetrics(metrics.registry, req, res);
-    if (path === '/health') return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ address: relayer.address, pending: relayer.pending }));
-    res.writeHead(404).end();
+  const server = await startHealthServer({
+    host: config.relay.validatorHost,
+    port: config.relay.relayerPort,
+    registry: metrics.registry,
+    portVariable: 'RELAYER_PORT',
+    health: () => ({ ok: true, address: relayer.address, pending: relayer.pending }),
   });
-  const { host, port } = { host: config.relay.validatorHost, port: config.relay.relayerPort };
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(new RelayConfigError(err.code === 'EADDRINUSE' ? `RELAYER_PORT ${port} on ${host} is in use (another relayer?): set RELAYER_PORT` : err.message)),
-    );
-    server.listen(port, host, () => resolve());
-  });
-  const bound = server.address() as AddressInfo;
-  const stopServer = () => new Promise<void>((resolve) => server.close(() => resolve()));
   try {
     await relayer.start();
   } catch (err) {
-    await stopServer();
+    await server.close();
     throw err;
   }
   return {
     relayer,
-    url: `http://${host}:${bound.port}`,
+    url: server.url,
     async stop() {
       await relayer.stop();
-      server.closeAllConnections();
-      await stopServer();
+      await server.close();
     },
   };
 }

@@ -28,18 +28,17 @@ Options:
 Governance goes to the council (COUNCIL_MEMBERS; unset = the devnet's dev members), the relay's
 ISM to VALIDATOR_KEYS' addresses. LOG_FORMAT=json for JSON logs. Set DEBUG=1 for stack traces.`;
 
-/** Waits until a chain answers eth_chainId, and checks it is the configured chain. */
+/** Waits until a chain answers eth_chainId (it may still be starting), and checks it is the configured chain. */
 async function waitForChain(chain: ChainConfig, waitMs: number, logger: ServiceLogger): Promise<void> {
   const deadline = Date.now() + waitMs;
   let said = false;
+  let id: number;
   for (;;) {
     const provider = new JsonRpcProvider(chain.rpcUrl, undefined, { staticNetwork: true });
     try {
-      const id = Number((await provider.getNetwork()).chainId);
-      if (id !== chain.chainId) throw new Error(`the ${chain.name} chain at ${chain.rpcUrl} has chain id ${id}, ${chain.name.toUpperCase()}_CHAIN_ID says ${chain.chainId}`);
-      return;
+      id = Number((await provider.getNetwork()).chainId);
+      break;
     } catch (err) {
-      if ((err as Error).message.includes('chain id')) throw err;
       if (Date.now() > deadline) throw new Error(`the ${chain.name} chain at ${chain.rpcUrl} did not answer in ${waitMs / 1000} s: ${(err as Error).message}`);
       if (!said) logger.info(`waiting for the ${chain.name} chain at ${chain.rpcUrl} ...`);
       said = true;
@@ -48,6 +47,7 @@ async function waitForChain(chain: ChainConfig, waitMs: number, logger: ServiceL
       provider.destroy();
     }
   }
+  if (id !== chain.chainId) throw new Error(`the ${chain.name} chain at ${chain.rpcUrl} has chain id ${id}, ${chain.name.toUpperCase()}_CHAIN_ID says ${chain.chainId}`);
 }
 
 export async function deploy(config: Config, opts: { force: boolean; waitMs: number; logger: ServiceLogger }): Promise<{ deployment: Deployment; reused: boolean }> {

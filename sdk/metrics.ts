@@ -66,6 +66,10 @@ export async function startHealthServer(opts: HealthServerOptions): Promise<Heal
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://${opts.host}:${port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections(); // keep-alive scrapers would hold close() open
+      }),
   };
 }
