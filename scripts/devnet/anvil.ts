@@ -4,7 +4,7 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
+import { randomInt } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describeExit, probePort, spawnManaged, type ServiceExit } from './service.js';
@@ -105,18 +105,30 @@ export async function assertPortFree(port: number, host = '127.0.0.1', name?: st
   throw new AnvilError(`cannot listen on ${host}:${port} (${code}): ${code === 'EACCES' ? env('PORT') : env('HOST')}`);
 }
 
-/** Asks the OS for a free loopback port (for tests). */
-export function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen({ port: 0, host }, () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => (port ? resolvePort(port) : reject(new Error('could not get a free port'))));
-    });
-  });
+/**
+ * Ports freePort hands out: below Linux's ephemeral range (32768-60999), because a port the OS picks
+ * from that range can be given to any outgoing connection (to a chain, Redis...) in the seconds
+ * before the service that was meant to have it binds it. Each jest worker draws from its own
+ * 2,000-port block, so parallel test files never pick the same port.
+ */
+const PORT_BLOCK = 2_000;
+const PORT_BASE = 20_000;
+const handedOut = new Set<number>();
+let cursor = -1;
+
+/** A free loopback port for a service a test or bench is about to start; never the same twice in a process. */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  const worker = Number(process.env.JEST_WORKER_ID ?? 0) % 6;
+  const first = PORT_BASE + worker * PORT_BLOCK;
+  if (cursor < 0) cursor = randomInt(PORT_BLOCK);
+  for (let tried = 0; tried < PORT_BLOCK; tried++) {
+    const port = first + (cursor++ % PORT_BLOCK);
+    if (handedOut.has(port)) continue;
+    if ((await probePort(port, host)) !== undefined) continue;
+    handedOut.add(port);
+    return port;
+  }
+  throw new Error(`no free port in ${first}..${first + PORT_BLOCK - 1} on ${host}`);
 }
 
 /** Sends one JSON-RPC call; resolves with the result or throws. */
